@@ -1,0 +1,3 @@
+from abonnement.subscriptions.errors import LastSubscriptionAdmin, NoFreeLicense
+
+__all__ = ["LastSubscriptionAdmin", "NoFreeLicense"]

@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+
+
+class Permission(models.TextChoices):
+    MANAGE_SUBSCRIPTION = "manage_subscription", "Edit settings and manage subscription & features"
+    MANAGE_USERS = "manage_users", "Manage users"
+
+
+class StaffRole(models.TextChoices):
+    NONE = "", "None"
+    SUPPORT = "support", "Support"
+    BILLING = "billing", "Billing"
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        extra.setdefault("staff_role", StaffRole.BILLING)
+        extra.setdefault("name", email)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A customer user (with an organisation) or a vendor staff member (without one)."""
+
+    email = models.EmailField(unique=True)
+    name = models.CharField(max_length=200)
+    organization = models.ForeignKey(
+        "organizations.Organization",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
+    )
+    is_active = models.BooleanField(default=True)
+    manage_subscription = models.BooleanField(default=False)
+    manage_users = models.BooleanField(default=False)
+    is_staff = models.BooleanField(default=False)
+    staff_role = models.CharField(
+        max_length=10, choices=StaffRole.choices, blank=True, default=StaffRole.NONE
+    )
+    language = models.CharField(max_length=5, blank=True, default="")
+    date_joined = models.DateTimeField(auto_now_add=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["name"]
+
+    class Meta:
+        ordering = ["name", "email"]
+        indexes = [models.Index(fields=["organization", "is_active"], name="user_org_active")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(organization__isnull=True) | models.Q(is_staff=False),
+                name="staff_has_no_organization",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.email
+
+    @property
+    def permissions(self) -> list[str]:
+        result = []
+        if self.manage_subscription:
+            result.append(Permission.MANAGE_SUBSCRIPTION.value)
+        if self.manage_users:
+            result.append(Permission.MANAGE_USERS.value)
+        return result
+
+
+class ApiToken(models.Model):
+    """A bearer token; only its SHA-256 is stored, the token is shown once."""
+
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16)
+    token_hash = models.CharField(max_length=64, unique=True)
+    vendor = models.BooleanField(default=False)
+    organization = models.ForeignKey(
+        "organizations.Organization",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
+    )
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    scopes = models.JSONField(default=list)
+    created_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(vendor=True, organization__isnull=True)
+                | models.Q(vendor=False, organization__isnull=False, user__isnull=False),
+                name="token_vendor_or_organization",
+            )
+        ]

@@ -1,0 +1,91 @@
+"""Reads of the catalogue: editions, features, availability, prices in force."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from abonnement.catalog.errors import MissingPrice, UnknownEdition
+from abonnement.catalog.models import (
+    Availability,
+    Edition,
+    Feature,
+    FeatureAvailability,
+    Price,
+    PriceList,
+    StoragePack,
+)
+from abonnement.core.errors import ValidationFailed
+
+
+@dataclass(frozen=True)
+class PriceBook:
+    price_list_id: int
+    prices: dict[tuple[str, str], Decimal]
+
+    def price(self, product: str, currency: str) -> Decimal:
+        try:
+            return self.prices[(product, currency)]
+        except KeyError:
+            raise MissingPrice(product, currency) from None
+
+    def get(self, product: str, currency: str) -> Decimal | None:
+        return self.prices.get((product, currency))
+
+
+def price_list_in_force(day: date) -> PriceList:
+    price_list = (
+        PriceList.objects.filter(effective_from__lte=day).order_by("-effective_from").first()
+    )
+    if price_list is None:
+        raise ValidationFailed.single("date", f"No price list is in force on {day.isoformat()}.")
+    return price_list
+
+
+def price_book(price_list_id: int) -> PriceBook:
+    rows = Price.objects.filter(price_list_id=price_list_id).values_list(
+        "product", "currency", "monthly_amount"
+    )
+    return PriceBook(price_list_id, {(p, c): a for p, c, a in rows})
+
+
+def price_book_on(day: date) -> PriceBook:
+    return price_book(price_list_in_force(day).pk)
+
+
+def get_edition(code: str, *, field: str = "edition") -> Edition:
+    try:
+        return Edition.objects.get(code=code)
+    except Edition.DoesNotExist:
+        raise UnknownEdition(code, field) from None
+
+
+def default_storage_pack() -> StoragePack:
+    pack = StoragePack.objects.order_by("position", "code").first()
+    if pack is None:
+        raise ValidationFailed.single("storage", "The catalogue has no storage pack.")
+    return pack
+
+
+def availability_map() -> dict[tuple[int, int], str]:
+    """(edition id, feature id) → availability, for the whole catalogue in one query."""
+    return {
+        (e, f): a
+        for e, f, a in FeatureAvailability.objects.values_list(
+            "edition_id", "feature_id", "availability"
+        )
+    }
+
+
+def availability(edition_id: int, feature_id: int) -> str:
+    value = (
+        FeatureAvailability.objects.filter(edition_id=edition_id, feature_id=feature_id)
+        .values_list("availability", flat=True)
+        .first()
+    )
+    return value or Availability.UNAVAILABLE
+
+
+def features_with_requirements() -> list[Feature]:
+    return list(Feature.objects.prefetch_related("requires").order_by("kind", "position", "code"))

@@ -1,0 +1,182 @@
+"""The ``abonnement`` command: everything an operator runs (API.md "Command line").
+
+Exit codes: 0 success, 1 a refusal by the rules (message on stderr), 2 bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+
+def _setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "abonnement.config.settings")
+    import django
+
+    django.setup()
+
+
+def _instant(value: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not an ISO 8601 instant: {value!r} (e.g. 2027-01-01T00:00:00Z)"
+        ) from None
+    if parsed.tzinfo is None:
+        raise argparse.ArgumentTypeError(
+            f"give a time zone with the instant: {value!r} (e.g. 2027-01-01T00:00:00Z)"
+        )
+    return parsed
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="abonnement",
+        description="Abonnement: subscriptions, licences and billing details for B2B SaaS.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    commands.add_parser("migrate", help="create or update the database tables")
+
+    for name, text in (
+        ("serve", "serve the portal and API"),
+        ("demo", "migrate, load the demo data if the database is empty, and serve"),
+    ):
+        sub = commands.add_parser(name, help=text)
+        sub.add_argument("--host", default="127.0.0.1")
+        sub.add_argument("--port", type=int, default=8000)
+        sub.add_argument("--workers", type=int, default=2, help="web worker processes")
+        if name == "demo":
+            sub.add_argument("--no-serve", action="store_true", help="load the demo data and exit")
+
+    worker = commands.add_parser("worker", help="run background tasks (deliveries, webhooks)")
+    worker.add_argument("--batch", action="store_true", help="run what is queued, then exit")
+
+    rollover = commands.add_parser("rollover", help="run every due period transition")
+    rollover.add_argument("--at", type=_instant, help="the instant to roll over at (ISO 8601)")
+    rollover.add_argument(
+        "--dry-run", action="store_true", help="say what would run; change nothing"
+    )
+    rollover.add_argument("--batch-size", type=int, default=None)
+    rollover.add_argument("--quiet", action="store_true", help="no progress lines")
+
+    clock = commands.add_parser("clock", help="the simulated clock")
+    clock_commands = clock.add_subparsers(dest="clock_command", required=True, metavar="ACTION")
+    clock_set = clock_commands.add_parser("set", help="move the clock forward, rolling over")
+    clock_set.add_argument("instant", type=_instant)
+    clock_commands.add_parser("show", help="print the clock's instant")
+
+    token = commands.add_parser("token", help="API tokens")
+    token_commands = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
+    create = token_commands.add_parser("create", help="create a token and print it once")
+    create.add_argument("--vendor", action="store_true", required=True, help="a vendor token")
+    create.add_argument("--name", required=True)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    _setup()
+    from abonnement.core.errors import DomainError
+
+    try:
+        return int(_run(args) or 0)
+    except DomainError as error:
+        print(f"abonnement: {error.message}", file=sys.stderr)
+        for field_error in error.errors:
+            print(f"  {field_error.field}: {field_error.message}", file=sys.stderr)
+        return 1
+
+
+def _run(args: argparse.Namespace) -> int:
+    from django.core.management import call_command
+
+    command = args.command
+    if command == "migrate":
+        call_command("migrate", interactive=False, verbosity=1)
+        return 0
+    if command == "serve":
+        return _serve(args.host, args.port, args.workers)
+    if command == "demo":
+        from abonnement.demo.loader import load_demo, print_logins
+
+        call_command("migrate", interactive=False, verbosity=0)
+        load_demo(stdout=sys.stdout)
+        print_logins(stdout=sys.stdout, base_url=f"http://{args.host}:{args.port}")
+        if args.no_serve:
+            return 0
+        return _serve(args.host, args.port, args.workers)
+    if command == "worker":
+        call_command("db_worker", batch=args.batch, no_startup_delay=True)
+        return 0
+    if command == "rollover":
+        return _rollover(args)
+    if command == "clock":
+        return _clock(args)
+    if command == "token":
+        from abonnement.accounts.services import create_vendor_token
+        from abonnement.core import clock
+        from abonnement.core.actor import Actor
+
+        issued = create_vendor_token(name=args.name, actor=Actor.cli(), now=clock.now())
+        print(issued.secret)
+        print(f"vendor token {issued.token.name!r} created; it is shown only now.", file=sys.stderr)
+        return 0
+    raise AssertionError(command)
+
+
+def _rollover(args: argparse.Namespace) -> int:
+    from abonnement.core import clock
+    from abonnement.subscriptions.rollover import roll_over_subscriptions
+
+    now = args.at or clock.now()
+
+    def progress(transitions: int, orders: int) -> None:
+        if not args.quiet:
+            print(f"  … {transitions} period transitions, {orders} orders", file=sys.stderr)
+
+    result = roll_over_subscriptions(
+        now=now, batch_size=args.batch_size, dry_run=args.dry_run, progress=progress
+    )
+    print(f"rollover at {now.isoformat()}: {result.summary()}")
+    return 0
+
+
+def _clock(args: argparse.Namespace) -> int:
+    from abonnement.core import clock
+    from abonnement.subscriptions.rollover import advance_clock
+
+    if args.clock_command == "show":
+        print(clock.now().isoformat())
+        return 0
+    result = advance_clock(to=args.instant, now=clock.now())
+    print(f"clock set to {args.instant.isoformat()}; {result.summary()}")
+    return 0
+
+
+def _serve(host: str, port: int, workers: int) -> int:
+    from gunicorn.app.base import BaseApplication
+
+    from abonnement.config.wsgi import application
+
+    class Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("accesslog", "-")
+
+        def load(self) -> Any:
+            return application
+
+    print(f"Serving on http://{host}:{port}/ (Ctrl+C stops)", flush=True)
+    Server().run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

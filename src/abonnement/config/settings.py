@@ -1,0 +1,183 @@
+"""Settings, all from the environment (the README lists every variable)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(os.environ.get("ABONNEMENT_DATA_DIR", Path.cwd() / "data")).resolve()
+
+
+def _env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _secret_key() -> str:
+    key = os.environ.get("ABONNEMENT_SECRET_KEY")
+    if key:
+        return key
+    # The demo keeps a generated key in the data folder so sessions survive restarts.
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    path = DATA_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = _env_bool("ABONNEMENT_DEBUG", False)
+ALLOWED_HOSTS = [
+    h.strip()
+    for h in os.environ.get("ABONNEMENT_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
+    if h.strip()
+]
+CSRF_TRUSTED_ORIGINS = [
+    o.strip() for o in os.environ.get("ABONNEMENT_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
+]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_tasks",
+    "django_tasks_db",
+    "abonnement.core",
+    "abonnement.history",
+    "abonnement.catalog",
+    "abonnement.organizations",
+    "abonnement.accounts",
+    "abonnement.subscriptions",
+    "abonnement.features",
+    "abonnement.billing",
+    "abonnement.orders",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "abonnement.config.urls"
+WSGI_APPLICATION = "abonnement.config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"].setdefault("TEST", {})
+else:
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(DATA_DIR / "abonnement.sqlite3"),
+            "OPTIONS": {
+                # WAL lets readers run beside the single writer; IMMEDIATE takes the write
+                # lock at BEGIN so check-then-write services never deadlock on upgrade.
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": (
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+                ),
+            },
+        }
+    }
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("nl", "Nederlands"), ("fi", "Suomi")]
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = "UTC"
+# Periods, deadlines and "today" are read in the vendor's business time zone.
+BUSINESS_TIME_ZONE = os.environ.get("ABONNEMENT_TIME_ZONE", "Europe/Helsinki")
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = _env_bool("ABONNEMENT_SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+SIMULATED_CLOCK = _env_bool("ABONNEMENT_SIMULATED_CLOCK", False)
+
+EMAIL_BACKEND = os.environ.get(
+    "ABONNEMENT_EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if os.environ.get("ABONNEMENT_EMAIL_HOST")
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_HOST = os.environ.get("ABONNEMENT_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("ABONNEMENT_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("ABONNEMENT_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("ABONNEMENT_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = _env_bool("ABONNEMENT_EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = os.environ.get("ABONNEMENT_EMAIL_FROM", "billing@abonnement.example")
+
+# The vendor that sells and invoices.
+SELLER = {
+    "name": os.environ.get("ABONNEMENT_SELLER_NAME", "Abonnement Demo Oy"),
+    "vat_number": os.environ.get("ABONNEMENT_SELLER_VAT_NUMBER", "FI23456780"),
+    "street": os.environ.get("ABONNEMENT_SELLER_STREET", "Mannerheimintie 1"),
+    "postal_code": os.environ.get("ABONNEMENT_SELLER_POSTAL_CODE", "00100"),
+    "city": os.environ.get("ABONNEMENT_SELLER_CITY", "Helsinki"),
+    "country": os.environ.get("ABONNEMENT_SELLER_COUNTRY", "FI"),
+    "iban": os.environ.get("ABONNEMENT_SELLER_IBAN", "FI2112345600000785"),
+    "bic": os.environ.get("ABONNEMENT_SELLER_BIC", "NDEAFIHH"),
+}
+
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("ABONNEMENT_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
+    }
+}
+
+ROLLOVER_BATCH_SIZE = int(os.environ.get("ABONNEMENT_ROLLOVER_BATCH_SIZE", "2000"))
+MAX_LICENSES = 100_000
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("ABONNEMENT_LOG_LEVEL", "WARNING")},
+}

@@ -1,0 +1,385 @@
+"""Organisations: provisioning, company name, purchase channel, VAT-number transfer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from abonnement.accounts import permissions
+from abonnement.accounts.models import Permission, User
+from abonnement.billing.validators import (
+    clean_text,
+    validate_country,
+    validate_email_address,
+    validate_language,
+    validate_vat_number,
+)
+from abonnement.catalog.models import Availability, Edition, FeatureAvailability, license_product
+from abonnement.catalog.selectors import price_book_on
+from abonnement.core import clock
+from abonnement.core.actor import Actor
+from abonnement.core.errors import FieldErrors, ValidationFailed
+from abonnement.core.events import Event, emit
+from abonnement.core.periods import PERIOD_MONTHS
+from abonnement.features.models import FeatureSwitch
+from abonnement.history.models import HistoryKind
+from abonnement.history.services import record
+from abonnement.organizations.models import Organization, PurchaseChannel, VatNumberChange
+
+MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+
+
+def _collect(errors: FieldErrors, func: Any, *args: Any, **kwargs: Any) -> Any:
+    try:
+        return func(*args, **kwargs)
+    except ValidationFailed as error:
+        errors.errors.extend(error.errors)
+        return None
+
+
+@dataclass(frozen=True)
+class ChannelInput:
+    type: str
+    name: str = ""
+    url: str = ""
+
+
+def clean_purchase_channel(value: object, errors: FieldErrors) -> ChannelInput:
+    if not isinstance(value, dict):
+        errors.add("purchase_channel", _("Give the purchase channel as an object with a type."))
+        return ChannelInput(PurchaseChannel.DIRECT)
+    kind = value.get("type")
+    if kind == PurchaseChannel.DIRECT:
+        return ChannelInput(PurchaseChannel.DIRECT)
+    if kind != PurchaseChannel.MARKETPLACE:
+        errors.add("purchase_channel.type", _("Choose “direct” or “marketplace”."))
+        return ChannelInput(PurchaseChannel.DIRECT)
+    name = _collect(
+        errors,
+        clean_text,
+        value.get("name") or "",
+        "purchase_channel.name",
+        required=True,
+        max_length=100,
+    )
+    url = value.get("url") or ""
+    from django.core.exceptions import ValidationError as DjangoValidationError
+    from django.core.validators import URLValidator
+
+    try:
+        URLValidator(schemes=["https", "http"])(url)
+        if len(url) > 200:
+            raise DjangoValidationError("too long")
+    except DjangoValidationError:
+        errors.add("purchase_channel.url", _("Enter the marketplace's web address (https://…)."))
+    return ChannelInput(PurchaseChannel.MARKETPLACE, name or "", url)
+
+
+@transaction.atomic(durable=True)
+def provision_organization(
+    *,
+    name: object,
+    vat_number: object,
+    country: object,
+    currency: object,
+    language: object,
+    edition: object,
+    licenses: object,
+    period_months: object,
+    admin_email: object,
+    admin_name: object,
+    purchase_channel: object = None,
+    start_date: date | None = None,
+    actor: Actor,
+    now: datetime,
+    admin_password: str | None = None,
+) -> Organization:
+    """Create a customer: organisation, administrator, subscription and its first order."""
+    from abonnement.subscriptions.services import create_subscription_locked
+
+    permissions.require_vendor_or_staff(actor, billing_role=True)
+    errors = FieldErrors()
+    clean_name = _collect(
+        errors,
+        clean_text,
+        name if isinstance(name, str) else "",
+        "name",
+        required=True,
+        max_length=200,
+    )
+    clean_country = _collect(
+        errors, validate_country, country if isinstance(country, str) else "", "country"
+    )
+    clean_vat = None
+    if clean_country:
+        clean_vat = _collect(
+            errors,
+            validate_vat_number,
+            vat_number if isinstance(vat_number, str) else "",
+            clean_country,
+            "vat_number",
+        )
+    clean_language = _collect(
+        errors, validate_language, language if isinstance(language, str) else "", "language"
+    )
+    edition_obj = Edition.objects.filter(code=edition).first() if isinstance(edition, str) else None
+    if edition_obj is None:
+        errors.add("edition", _("There is no edition “%(code)s”.") % {"code": edition})
+    if (
+        isinstance(licenses, bool)
+        or not isinstance(licenses, int)
+        or not 1 <= licenses <= settings.MAX_LICENSES
+    ):
+        errors.add(
+            "licenses",
+            _("Give a whole number of licences from 1 to %(max)s.")
+            % {"max": f"{settings.MAX_LICENSES:,}"},
+        )
+    if period_months not in PERIOD_MONTHS or isinstance(period_months, bool):
+        errors.add("period_months", _("Choose 1, 3, 6 or 12 months."))
+    clean_email = _collect(
+        errors,
+        validate_email_address,
+        admin_email if isinstance(admin_email, str) else "",
+        "admin.email",
+    )
+    clean_admin = _collect(
+        errors,
+        clean_text,
+        admin_name if isinstance(admin_name, str) else "",
+        "admin.name",
+        required=True,
+        max_length=200,
+    )
+    if clean_email and User.objects.filter(email=clean_email).exists():
+        errors.add("admin.email", _("A user with this e-mail address already exists."))
+    channel = clean_purchase_channel(purchase_channel or {"type": "direct"}, errors)
+    start = start_date or clock.business_date(now)
+    if not isinstance(currency, str) or len(currency) != 3:
+        errors.add("currency", _("Give a three-letter currency code such as EUR."))
+    elif edition_obj is not None:
+        book = _collect(errors, price_book_on, start)
+        if book is not None and book.get(license_product(edition_obj.code), currency) is None:
+            errors.add(
+                "currency", _("There are no prices in %(currency)s.") % {"currency": currency}
+            )
+    errors.raise_if_any()
+    assert edition_obj is not None and isinstance(licenses, int) and isinstance(period_months, int)
+    assert isinstance(currency, str)
+
+    organization = Organization.objects.create(
+        name=clean_name,
+        vat_number=str(clean_vat),
+        country=clean_country,
+        currency=currency.upper(),
+        language=clean_language,
+        purchase_channel=channel.type,
+        marketplace_name=channel.name,
+        marketplace_url=channel.url,
+        created_at=now,
+    )
+    admin = User.objects.create_user(
+        clean_email,
+        admin_password,
+        name=clean_admin,
+        organization=organization,
+        manage_subscription=True,
+        manage_users=True,
+        language=clean_language,
+    )
+    create_subscription_locked(
+        organization=organization,
+        edition=edition_obj,
+        licenses=licenses,
+        period_months=period_months,
+        start_date=start,
+        actor=actor,
+        now=now,
+    )
+    included = FeatureAvailability.objects.filter(
+        edition=edition_obj, availability=Availability.INCLUDED
+    ).values_list("feature_id", flat=True)
+    FeatureSwitch.objects.bulk_create(
+        FeatureSwitch(organization=organization, feature_id=f, enabled=True, changed_at=now)
+        for f in included
+    )
+    from abonnement.billing.models import BillingDetails
+
+    BillingDetails.objects.create(
+        organization=organization,
+        contact_user=admin,
+        street="",
+        postal_code="",
+        city="",
+        country=organization.country,
+        invoice_language=clean_language,
+        updated_at=now,
+    )
+    record(
+        organization_id=organization.pk,
+        actor=actor,
+        now=now,
+        kind=HistoryKind.ORGANIZATION,
+        action="organization_created",
+        subject=organization.name,
+        after={
+            "name": organization.name,
+            "edition": edition_obj.code,
+            "licenses": licenses,
+            "period_months": period_months,
+            "purchase_channel": channel.type,
+            "admin": clean_email,
+        },
+    )
+    emit(Event("organization.created", str(organization.pk), {}))
+    return organization
+
+
+@transaction.atomic(durable=True)
+def rename_organization(
+    *, organization: Organization, name: object, actor: Actor, now: datetime
+) -> Organization:
+    """Company settings: the name shown on invoices from now on."""
+    clean = clean_text(name if isinstance(name, str) else "", "name", required=True, max_length=200)
+    permissions.require(actor, organization, Permission.MANAGE_SUBSCRIPTION)
+    locked = Organization.objects.select_for_update(no_key=True).get(pk=organization.pk)
+    if locked.name == clean:
+        return locked
+    before = locked.name
+    locked.name = clean
+    locked.save(update_fields=["name"])
+    record(
+        organization_id=locked.pk,
+        actor=actor,
+        now=now,
+        kind=HistoryKind.ORGANIZATION,
+        action="name_changed",
+        subject=clean,
+        before={"name": before},
+        after={"name": clean},
+    )
+    emit(Event("subscription.updated", str(locked.pk), {}))
+    return locked
+
+
+@transaction.atomic(durable=True)
+def set_purchase_channel(
+    *, organization: Organization, channel: object, actor: Actor, now: datetime
+) -> Organization:
+    """Direct or a named partner marketplace (vendor and customer service only)."""
+    permissions.require_vendor_or_staff(actor, billing_role=True)
+    errors = FieldErrors()
+    clean = clean_purchase_channel(channel, errors)
+    errors.raise_if_any()
+    locked = Organization.objects.select_for_update(no_key=True).get(pk=organization.pk)
+    before = {
+        "type": locked.purchase_channel,
+        "name": locked.marketplace_name,
+        "url": locked.marketplace_url,
+    }
+    after = {"type": clean.type, "name": clean.name, "url": clean.url}
+    if before == after:
+        return locked
+    locked.purchase_channel = clean.type
+    locked.marketplace_name = clean.name
+    locked.marketplace_url = clean.url
+    locked.save(update_fields=["purchase_channel", "marketplace_name", "marketplace_url"])
+    record(
+        organization_id=locked.pk,
+        actor=actor,
+        now=now,
+        kind=HistoryKind.ORGANIZATION,
+        action="purchase_channel_changed",
+        before=before,
+        after=after,
+    )
+    emit(Event("subscription.updated", str(locked.pk), {}))
+    return locked
+
+
+@transaction.atomic(durable=True)
+def transfer_vat_number(
+    *,
+    organization: Organization,
+    vat_number: object,
+    effective_date: object,
+    document: object,
+    document_name: object,
+    actor: Actor,
+    now: datetime,
+) -> VatNumberChange:
+    """Record a VAT-number change with its contract-transfer document (customer service)."""
+    permissions.require_vendor_or_staff(actor, billing_role=True)
+    errors = FieldErrors()
+    clean_vat = _collect(
+        errors,
+        validate_vat_number,
+        vat_number if isinstance(vat_number, str) else "",
+        organization.country,
+        "vat_number",
+    )
+    if not isinstance(effective_date, date):
+        errors.add("effective_date", _("Give the date from which the new number applies."))
+    if not isinstance(document, bytes | bytearray) or not document:
+        errors.add("contract_transfer_document", _("Attach the contract transfer document (PDF)."))
+    elif not bytes(document).startswith(b"%PDF-"):
+        errors.add("contract_transfer_document", _("The contract transfer document must be a PDF."))
+    elif len(document) > MAX_DOCUMENT_BYTES:
+        errors.add("contract_transfer_document", _("The document is larger than 10 MB."))
+    clean_doc_name = _collect(
+        errors,
+        clean_text,
+        document_name if isinstance(document_name, str) else "",
+        "document_name",
+        required=True,
+        max_length=200,
+    )
+    if clean_vat and clean_vat == organization.vat_number:
+        errors.add("vat_number", _("This is already the organisation's VAT number."))
+    errors.raise_if_any()
+    assert isinstance(effective_date, date) and isinstance(document, bytes | bytearray)
+    locked = Organization.objects.select_for_update(no_key=True).get(pk=organization.pk)
+    change = VatNumberChange.objects.create(
+        organization=locked,
+        old_vat_number=locked.vat_number,
+        new_vat_number=clean_vat,
+        effective_date=effective_date,
+        document_name=clean_doc_name,
+        document=bytes(document),
+        recorded_at=now,
+        recorded_by=actor.name,
+    )
+    locked.vat_number = str(clean_vat)
+    locked.save(update_fields=["vat_number"])
+    record(
+        organization_id=locked.pk,
+        actor=actor,
+        now=now,
+        kind=HistoryKind.BILLING,
+        action="vat_number_transferred",
+        subject=clean_vat,
+        before={"vat_number": change.old_vat_number},
+        after={
+            "vat_number": clean_vat,
+            "effective_date": effective_date.isoformat(),
+            "document": clean_doc_name,
+        },
+    )
+    return change
+
+
+def vat_number_on(organization: Organization, day: date) -> str:
+    """The VAT number that applies on ``day``: invoices from a transfer's date use the new one."""
+    changes = list(organization.vat_number_changes.order_by("effective_date", "recorded_at"))
+    if not changes:
+        return organization.vat_number
+    current = changes[0].old_vat_number
+    for change in changes:
+        if change.effective_date <= day:
+            current = change.new_vat_number
+    return current

@@ -1,0 +1,261 @@
+"""Reads of a subscription: the two period views shown side by side (Overview)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from uuid import UUID
+
+from abonnement.catalog.models import (
+    Availability,
+    Edition,
+    Feature,
+    StoragePack,
+    add_on_product,
+    license_product,
+    storage_product,
+)
+from abonnement.catalog.selectors import PriceBook, availability_map, price_book_on
+from abonnement.core import clock
+from abonnement.core.money import quantize
+from abonnement.core.periods import Period, next_period
+from abonnement.subscriptions.models import Subscription, SubscriptionAddOn
+
+
+@dataclass(frozen=True)
+class AddOnView:
+    code: str
+    name: str
+    monthly_price: Decimal
+
+
+@dataclass(frozen=True)
+class PeriodView:
+    period: Period
+    months: int
+    edition: Edition
+    licenses: int
+    storage_pack_gb: int
+    storage_packs: int
+    included_storage_gb: int
+    license_unit_price: Decimal
+    storage_unit_price: Decimal
+    add_ons: list[AddOnView] = field(default_factory=list)
+    free_licenses: int | None = None
+    used_storage_gb: Decimal | None = None
+
+    @property
+    def extra_storage_gb(self) -> int:
+        return self.storage_packs * self.storage_pack_gb
+
+    @property
+    def total_storage_gb(self) -> int:
+        return self.included_storage_gb + self.extra_storage_gb
+
+    @property
+    def license_monthly(self) -> Decimal:
+        return quantize(self.licenses * self.license_unit_price)
+
+    @property
+    def storage_monthly(self) -> Decimal:
+        return quantize(self.storage_packs * self.storage_unit_price)
+
+    @property
+    def monthly_price(self) -> Decimal:
+        """Sum of rounded monthly lines (Rule 12)."""
+        return (
+            self.license_monthly
+            + self.storage_monthly
+            + sum((quantize(a.monthly_price) for a in self.add_ons), Decimal("0.00"))
+        )
+
+    @property
+    def total_price(self) -> Decimal:
+        return (
+            quantize(self.licenses * self.months * self.license_unit_price)
+            + quantize(self.storage_packs * self.months * self.storage_unit_price)
+            + sum(
+                (quantize(self.months * a.monthly_price) for a in self.add_ons),
+                Decimal("0.00"),
+            )
+        )
+
+
+@dataclass(frozen=True)
+class SubscriptionOverview:
+    subscription: Subscription
+    currency: str
+    active_users: int
+    change_deadline: datetime
+    current: PeriodView
+    next: PeriodView
+    scheduled_license_change: int | None
+    scheduled_storage_change: int | None
+    ending_add_ons: list[str]
+
+    @property
+    def managed_by_marketplace(self) -> bool:
+        return self.subscription.organization.managed_by_marketplace
+
+
+def active_user_count(organization_id: UUID) -> int:
+    from abonnement.accounts.models import User
+
+    return User.objects.filter(organization_id=organization_id, is_active=True).count()
+
+
+def next_period_of(subscription: Subscription) -> Period:
+    return next_period(
+        subscription.current_period,
+        months=subscription.period_months,
+        anchor_day=subscription.anchor_day,
+    )
+
+
+def _add_on_rows(subscription: Subscription) -> list[SubscriptionAddOn]:
+    return list(
+        SubscriptionAddOn.objects.filter(subscription=subscription).select_related("feature")
+    )
+
+
+def current_period_view(
+    subscription: Subscription,
+    *,
+    edition: Edition,
+    pack: StoragePack,
+    add_on_rows: list[SubscriptionAddOn],
+    active_users: int,
+) -> PeriodView:
+    return PeriodView(
+        period=subscription.current_period,
+        months=subscription.period_months,
+        edition=edition,
+        licenses=subscription.licenses,
+        storage_pack_gb=pack.gb,
+        storage_packs=subscription.storage_packs,
+        included_storage_gb=edition.included_storage_gb,
+        license_unit_price=subscription.license_unit_price,
+        storage_unit_price=subscription.storage_unit_price,
+        add_ons=[
+            AddOnView(row.feature.code, row.feature.name, row.unit_price)
+            for row in sorted(add_on_rows, key=lambda r: r.feature.code)
+            if row.in_current
+        ],
+        free_licenses=max(subscription.licenses - active_users, 0),
+        used_storage_gb=subscription.storage_used_gb,
+    )
+
+
+def next_period_view(
+    subscription: Subscription,
+    *,
+    edition: Edition,
+    pack: StoragePack,
+    add_on_rows: list[SubscriptionAddOn],
+    book: PriceBook,
+    availabilities: dict[tuple[int, int], str],
+) -> PeriodView:
+    """What the next period holds if nothing else changes, at the prices in force then."""
+    currency = subscription.organization.currency
+    add_ons = []
+    for row in sorted(add_on_rows, key=lambda r: r.feature.code):
+        if not row.in_next:
+            continue
+        if availabilities.get((edition.pk, row.feature_id)) != Availability.ADD_ON:
+            continue
+        add_ons.append(
+            AddOnView(
+                row.feature.code,
+                row.feature.name,
+                book.price(add_on_product(row.feature.code), currency),
+            )
+        )
+    return PeriodView(
+        period=next_period_of(subscription),
+        months=subscription.period_months,
+        edition=edition,
+        licenses=subscription.licenses_next,
+        storage_pack_gb=pack.gb,
+        storage_packs=subscription.storage_packs_next,
+        included_storage_gb=edition.included_storage_gb,
+        license_unit_price=book.price(license_product(edition.code), currency),
+        storage_unit_price=book.price(storage_product(pack.code), currency),
+        add_ons=add_ons,
+    )
+
+
+def get_subscription(organization_id: UUID) -> Subscription:
+    from abonnement.core.errors import NotFound
+
+    try:
+        return Subscription.objects.select_related(
+            "organization", "edition", "next_edition", "storage_pack"
+        ).get(organization_id=organization_id)
+    except Subscription.DoesNotExist:
+        raise NotFound("Subscription not found.") from None
+
+
+def build_overview(
+    subscription: Subscription,
+    *,
+    add_on_rows: list[SubscriptionAddOn] | None = None,
+    active_users: int | None = None,
+    availabilities: dict[tuple[int, int], str] | None = None,
+) -> SubscriptionOverview:
+    rows = add_on_rows if add_on_rows is not None else _add_on_rows(subscription)
+    active = (
+        active_users
+        if active_users is not None
+        else active_user_count(subscription.organization_id)
+    )
+    avail = availabilities if availabilities is not None else availability_map()
+    next_edition = subscription.next_edition or subscription.edition
+    upcoming = next_period_of(subscription)
+    current = current_period_view(
+        subscription,
+        edition=subscription.edition,
+        pack=subscription.storage_pack,
+        add_on_rows=rows,
+        active_users=active,
+    )
+    following = next_period_view(
+        subscription,
+        edition=next_edition,
+        pack=subscription.storage_pack,
+        add_on_rows=rows,
+        book=price_book_on(upcoming.start),
+        availabilities=avail,
+    )
+    next_codes = {a.code for a in following.add_ons}
+    return SubscriptionOverview(
+        subscription=subscription,
+        currency=subscription.organization.currency,
+        active_users=active,
+        change_deadline=clock.end_of_day(subscription.current_period_end),
+        current=current,
+        next=following,
+        scheduled_license_change=(
+            subscription.licenses_next
+            if subscription.licenses_next != subscription.licenses
+            else None
+        ),
+        scheduled_storage_change=(
+            subscription.storage_packs_next
+            if subscription.storage_packs_next != subscription.storage_packs
+            else None
+        ),
+        ending_add_ons=[a.code for a in current.add_ons if a.code not in next_codes],
+    )
+
+
+def subscription_overview(*, organization_id: UUID) -> SubscriptionOverview:
+    return build_overview(get_subscription(organization_id))
+
+
+def due_for_rollover(subscription: Subscription, today: date) -> bool:
+    return subscription.current_period_end < today
+
+
+def feature_by_code(code: str) -> Feature | None:
+    return Feature.objects.filter(code=code).first()

@@ -1,0 +1,161 @@
+"""Shared fixtures: a small catalogue with round prices, and factories that go through the
+real services so every state is one the product can reach."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+from abonnement.core.actor import Actor
+
+# 2027-01-15 12:00 in Helsinki; the business day is 2027-01-15.
+NOW = datetime(2027, 1, 15, 10, 0, tzinfo=UTC)
+VENDOR = Actor.vendor_token("Test vendor")
+
+
+def make_catalog() -> None:
+    """Editions basic / pro / enterprise; EUR and SEK; one price rise on 2027-07-01."""
+    from abonnement.catalog.models import (
+        Edition,
+        Feature,
+        FeatureAvailability,
+        Price,
+        PriceList,
+        StoragePack,
+    )
+
+    basic = Edition.objects.create(code="basic", name="Basic", included_storage_gb=10, position=0)
+    pro = Edition.objects.create(code="pro", name="Pro", included_storage_gb=100, position=1)
+    enterprise = Edition.objects.create(
+        code="enterprise", name="Enterprise", included_storage_gb=1000, position=2
+    )
+    reports = Feature.objects.create(code="reports", name="Reports", kind="feature", position=0)
+    api = Feature.objects.create(code="api", name="API access", kind="feature", position=1)
+    sso = Feature.objects.create(code="sso", name="Single sign-on", kind="feature", position=2)
+    scim = Feature.objects.create(code="scim", name="SCIM", kind="feature", position=3)
+    slack = Feature.objects.create(code="slack", name="Slack", kind="integration", position=0)
+    crm = Feature.objects.create(code="crm", name="CRM sync", kind="integration", position=1)
+    scim.requires.add(sso)
+    offers = {
+        basic: {reports: "included", slack: "included", api: "add_on"},
+        pro: {
+            reports: "included",
+            slack: "included",
+            api: "included",
+            sso: "add_on",
+            scim: "add_on",
+            crm: "add_on",
+        },
+        enterprise: {
+            reports: "included",
+            slack: "included",
+            api: "included",
+            sso: "included",
+            scim: "included",
+            crm: "included",
+        },
+    }
+    for edition, features in offers.items():
+        for feature, offer in features.items():
+            FeatureAvailability.objects.create(edition=edition, feature=feature, availability=offer)
+    StoragePack.objects.create(code="storage-50", name="50 GB pack", gb=50)
+    old = PriceList.objects.create(name="2026", effective_from=date(2026, 1, 1))
+    new = PriceList.objects.create(name="2027 H2", effective_from=date(2027, 7, 1))
+    prices = {
+        "license:basic": "10.00",
+        "license:pro": "20.00",
+        "license:enterprise": "35.00",
+        "add_on:api": "5.00",
+        "add_on:sso": "8.00",
+        "add_on:scim": "3.00",
+        "add_on:crm": "15.00",
+        "storage:storage-50": "4.00",
+    }
+    for product, amount in prices.items():
+        Price.objects.create(
+            price_list=old, product=product, currency="EUR", monthly_amount=Decimal(amount)
+        )
+        Price.objects.create(
+            price_list=old, product=product, currency="SEK", monthly_amount=Decimal(amount) * 11
+        )
+        Price.objects.create(
+            price_list=new,
+            product=product,
+            currency="EUR",
+            monthly_amount=Decimal(amount) + Decimal("1.00"),
+        )
+
+
+@pytest.fixture
+def catalog(db: Any) -> None:
+    make_catalog()
+
+
+def make_organization(**overrides: Any) -> Any:
+    """Provision through the real service. Default: Finnish, Pro, 10 licences, 6-month periods
+    starting 2027-01-01 (so NOW is day 15 of 181)."""
+    from abonnement.organizations.services import provision_organization
+
+    params: dict[str, Any] = {
+        "name": "Testi Oy",
+        "vat_number": "FI23456780",
+        "country": "FI",
+        "currency": "EUR",
+        "language": "en",
+        "edition": "pro",
+        "licenses": 10,
+        "period_months": 6,
+        "admin_email": "admin@testi.example",
+        "admin_name": "Anna Admin",
+        "start_date": date(2027, 1, 1),
+        "actor": VENDOR,
+        "now": NOW,
+    }
+    params.update(overrides)
+    return provision_organization(**params)
+
+
+def admin_of(organization: Any) -> Actor:
+    from abonnement.accounts.models import User
+
+    user = (
+        User.objects.filter(organization=organization, manage_subscription=True)
+        .order_by("pk")
+        .first()
+    )
+    assert user is not None
+    return Actor.portal(user)
+
+
+def add_users(
+    organization: Any, count: int, *, now: datetime = NOW, prefix: str = "user"
+) -> list[Any]:
+    from abonnement.accounts.services import create_user
+
+    actor = admin_of(organization)
+    return [
+        create_user(
+            organization=organization,
+            email=f"{prefix}{i}@{organization.pk.hex[:8]}.example",
+            name=f"User {i}",
+            actor=actor,
+            now=now,
+        ).user
+        for i in range(count)
+    ]
+
+
+@pytest.fixture
+def org(catalog: None) -> Any:
+    return make_organization()
+
+
+@pytest.fixture
+def admin(org: Any) -> Actor:
+    return admin_of(org)
