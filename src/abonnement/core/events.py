@@ -35,6 +35,11 @@ def unsubscribe(listener: Listener) -> None:
         _listeners.remove(listener)
 
 
+def has_listeners() -> bool:
+    """Lets bulk paths skip building events nobody would receive."""
+    return bool(_listeners)
+
+
 def emit(*events: Event) -> None:
     emit_many(list(events))
 

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -47,18 +47,29 @@ from abonnement.core import clock
 from abonnement.core.actor import Actor
 from abonnement.core.counters import take_numbers
 from abonnement.core.errors import ValidationFailed
-from abonnement.core.events import Event, emit_many
+from abonnement.core.events import Event, emit_many, has_listeners
 from abonnement.core.models import SimulatedClock
 from abonnement.core.money import format_amount, quantize
 from abonnement.core.periods import Period, next_period
 from abonnement.features.models import FeatureSwitch
 from abonnement.history.models import HistoryEntry, HistoryKind
-from abonnement.history.services import build_entry
 from abonnement.orders.models import Order, OrderKind, OrderLine
 from abonnement.orders.services import ORDER_COUNTER
 from abonnement.subscriptions.models import Subscription, SubscriptionAddOn
 
 ProgressCallback = Callable[[int, int], None]
+
+
+class _History(NamedTuple):
+    """A history row written in bulk; actor and time are the batch's."""
+
+    organization_id: Any
+    kind: str
+    action: str
+    subject: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    reason: str = ""
 
 
 @dataclass
@@ -186,7 +197,10 @@ def advance_clock(
 
 
 def _claim(today: date, size: int) -> list[int]:
-    query = Subscription.objects.filter(current_period_end__lt=today).order_by("pk")
+    # Ordered like the (current_period_end, id) index, so each claim reads only due rows.
+    query = Subscription.objects.filter(current_period_end__lt=today).order_by(
+        "current_period_end", "pk"
+    )
     if connection.features.has_select_for_update_skip_locked:
         query = query.select_for_update(skip_locked=True, no_key=True)
     return list(query.values_list("pk", flat=True)[:size])
@@ -251,9 +265,11 @@ def _roll_batch(
     orders: list[tuple[Any, ...]] = []
     lines: list[tuple[Any, ...]] = []
     kept_add_ons: list[tuple[Any, ...]] = []
-    history: list[HistoryEntry] = []
+    history: list[_History] = []
     events: list[Event] = []
     edition_changes: list[tuple[Any, int, int, Period]] = []
+    paid_add_ons: set[tuple[Any, int]] = set()
+    publish = has_listeners()
 
     for (
         sub_id,
@@ -271,6 +287,7 @@ def _roll_batch(
         packs,
         packs_next,
     ) in rows:
+        kept_from = len(kept_add_ons)
         key = (start, end, months, anchor)
         period = periods.get(key)
         if period is None:
@@ -346,10 +363,8 @@ def _roll_batch(
             )
         )
         history.append(
-            build_entry(
+            _History(
                 organization_id=org_id,
-                actor=actor,
-                now=now,
                 kind=HistoryKind.PERIOD,
                 action="period_rolled_over",
                 subject=f"{period.start.isoformat()}–{period.end.isoformat()}",
@@ -369,15 +384,19 @@ def _roll_batch(
                 },
             )
         )
-        events.append(
-            Event(
-                "subscription.renewed",
-                str(org_id),
-                {"period": {"start": period.start.isoformat(), "end": period.end.isoformat()}},
+        if publish:
+            events.append(
+                Event(
+                    "subscription.renewed",
+                    str(org_id),
+                    {"period": {"start": period.start.isoformat(), "end": period.end.isoformat()}},
+                )
             )
-        )
         if new_edition_id != edition_id:
             edition_changes.append((org_id, edition_id, new_edition_id, period))
+            paid_add_ons.update(
+                (org_id, row[1]) for row in kept_add_ons[kept_from:] if row[0] == sub_id
+            )
 
     first_number = take_numbers(ORDER_COUNTER, len(orders)) if orders else 0
     order_rows = []
@@ -411,18 +430,28 @@ def _roll_batch(
     writer.insert_lines(lines)
     if edition_changes:
         history.extend(
-            _switch_features_for_editions(edition_changes, now=now, actor=actor, catalog=catalog)
+            _switch_features_for_editions(
+                edition_changes, paid_add_ons, now=now, actor=actor, catalog=catalog
+            )
         )
         Subscription.objects.filter(pk__in=[r[0] for r in updates]).update(next_edition=None)
-    writer.insert_history(history)
+    writer.insert_history(history, actor=actor, now=now)
     emit_many(events)
     return len(updates), len(order_rows)
 
 
 def _switch_features_for_editions(
-    changes: list[tuple[Any, int, int, Period]], *, now: datetime, actor: Actor, catalog: _Catalog
-) -> list[HistoryEntry]:
+    changes: list[tuple[Any, int, int, Period]],
+    paid_add_ons: set[tuple[Any, int]],
+    *,
+    now: datetime,
+    actor: Actor,
+    catalog: _Catalog,
+) -> list[_History]:
     """Rule 5 at the boundary: off what the new edition lacks, on what it adds.
+
+    A feature the new edition offers only as a paid add-on stays on only if the next period
+    pays for it; it is never switched on, or kept on, at a price nobody agreed to.
 
     Edition changes are rare, so this path reads the switches of the changed organisations
     with one query and writes them with a few set-based statements.
@@ -436,13 +465,16 @@ def _switch_features_for_editions(
     }
     turn_off: list[tuple[Any, int]] = []
     turn_on: list[tuple[Any, int]] = []
-    entries: list[HistoryEntry] = []
+    entries: list[_History] = []
     for org_id, old_edition, new_edition, _period in changes:
         new_name = catalog.editions[new_edition].name
         enabled = {f for (o, f), on in switches.items() if o == org_id and on}
         for feature_id in catalog.features:
             offer = catalog.offer(new_edition, feature_id)
-            if offer == Availability.UNAVAILABLE and feature_id in enabled:
+            lacking = offer == Availability.UNAVAILABLE or (
+                offer == Availability.ADD_ON and (org_id, feature_id) not in paid_add_ons
+            )
+            if lacking and feature_id in enabled:
                 enabled.discard(feature_id)
                 turn_off.append((org_id, feature_id))
             elif (
@@ -469,10 +501,8 @@ def _switch_features_for_editions(
             for feature_id in switched:
                 feature = catalog.features[feature_id]
                 entries.append(
-                    build_entry(
+                    _History(
                         organization_id=org_id,
-                        actor=actor,
-                        now=now,
                         kind=HistoryKind.FEATURES,
                         action=action,
                         subject=feature.code,
@@ -482,10 +512,8 @@ def _switch_features_for_editions(
                     )
                 )
         entries.append(
-            build_entry(
+            _History(
                 organization_id=org_id,
-                actor=actor,
-                now=now,
                 kind=HistoryKind.EDITION,
                 action="edition_changed",
                 subject=new_name,
@@ -735,7 +763,7 @@ class _BulkWriter:
             ],
         )
 
-    def insert_history(self, entries: list[HistoryEntry]) -> None:
+    def insert_history(self, entries: list[_History], *, actor: Actor, now: datetime) -> None:
         names = [
             "organization",
             "at",
@@ -749,6 +777,9 @@ class _BulkWriter:
             "after",
             "reason",
         ]
+        at = self._datetime(now)
+        actor_type, actor_name, channel = actor.type.value, actor.name, actor.channel.value
+        dumps = json.dumps
         self._insert(
             HistoryEntry._meta.db_table,
             _columns(HistoryEntry, names),
@@ -757,15 +788,15 @@ class _BulkWriter:
                     self._uuid(e.organization_id)
                     if isinstance(e.organization_id, uuid.UUID)
                     else e.organization_id,
-                    self._datetime(e.at),
-                    e.actor_type,
-                    e.actor_name,
-                    e.channel,
+                    at,
+                    actor_type,
+                    actor_name,
+                    channel,
                     e.kind,
                     e.action,
                     e.subject,
-                    json.dumps(e.before) if e.before is not None else None,
-                    json.dumps(e.after) if e.after is not None else None,
+                    dumps(e.before) if e.before is not None else None,
+                    dumps(e.after) if e.after is not None else None,
                     e.reason,
                 )
                 for e in entries
