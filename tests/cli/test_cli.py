@@ -1,0 +1,98 @@
+"""The `abonnement` command: exit codes, output, and that it calls the real services."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+from django.test import override_settings
+
+from abonnement.accounts.models import ApiToken
+from abonnement.accounts.services import authenticate_token
+from abonnement.cli import main
+from abonnement.orders.models import Order
+from tests.conftest import NOW, make_organization
+
+pytestmark = pytest.mark.django_db
+
+
+def test_help_lists_every_command(capsys: Any) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    for command in ("migrate", "serve", "demo", "worker", "rollover", "clock", "token"):
+        assert command in out
+
+
+def test_token_create_prints_a_working_vendor_token_once(capsys: Any) -> None:
+    assert main(["token", "create", "--vendor", "--name", "CI"]) == 0
+    captured = capsys.readouterr()
+    secret = captured.out.strip()
+    assert secret.startswith("abn_")
+    assert "shown only now" in captured.err
+    token = ApiToken.objects.get()
+    assert (token.name, token.vendor, token.prefix) == ("CI", True, secret[:12])
+    assert token.token_hash != secret
+    assert authenticate_token(secret, now=NOW) == token
+
+
+def test_token_create_needs_vendor_flag(capsys: Any) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["token", "create", "--name", "x"])
+    assert exit_info.value.code == 2
+    assert ApiToken.objects.count() == 0
+
+
+def test_rollover_dry_run_changes_nothing(catalog: None, capsys: Any) -> None:
+    make_organization(period_months=1, start_date=date(2027, 1, 31))
+    assert main(["rollover", "--at", "2027-05-02T09:00:00Z", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "dry run: 1 subscriptions due, 3 period transitions would run" in out
+    assert Order.objects.count() == 1
+
+
+def test_rollover_runs_and_summarises(catalog: None, capsys: Any) -> None:
+    make_organization(period_months=1, start_date=date(2027, 1, 31))
+    assert main(["rollover", "--at", "2027-05-02T09:00:00Z", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "3 period transitions for 1 subscriptions, 3 renewal orders" in out
+    assert Order.objects.filter(kind="renewal").count() == 4
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["rollover", "--at", "yesterday"],
+        ["rollover", "--at", "2027-05-02T09:00:00"],  # no time zone
+        ["clock", "set", "not-a-date"],
+        ["frobnicate"],
+    ],
+    ids=["not-iso", "naive", "clock-not-iso", "unknown-command"],
+)
+def test_bad_arguments_exit_2(argv: list[str], capsys: Any) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err
+
+
+@override_settings(SIMULATED_CLOCK=False)
+def test_clock_set_without_simulated_clock_is_refused(capsys: Any) -> None:
+    assert main(["clock", "set", "2030-01-01T00:00:00Z"]) == 1
+    assert "ABONNEMENT_SIMULATED_CLOCK=1" in capsys.readouterr().err
+
+
+@override_settings(SIMULATED_CLOCK=True)
+def test_clock_set_moves_forward_and_rolls_over(catalog: None, capsys: Any) -> None:
+    from abonnement.core import clock
+    from abonnement.core.models import SimulatedClock
+
+    SimulatedClock.objects.create(pk=1, now=NOW)
+    make_organization()
+    assert main(["clock", "set", "2027-07-02T00:00:00Z"]) == 0
+    assert "1 period transitions" in capsys.readouterr().out
+    assert clock.now().isoformat() == "2027-07-02T00:00:00+00:00"
+    assert main(["clock", "set", "2027-01-01T00:00:00Z"]) == 1
+    assert "only moves forward" in capsys.readouterr().err
