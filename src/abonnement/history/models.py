@@ -22,14 +22,23 @@ class HistoryEntry(models.Model):
     No update or delete path exists in the code; on PostgreSQL a trigger refuses them too.
     """
 
+    # Indexed by "history_org_at" (organization first); no separate FK index.
     organization = models.ForeignKey(
-        "organizations.Organization", on_delete=models.PROTECT, related_name="history"
+        "organizations.Organization",
+        on_delete=models.PROTECT,
+        related_name="history",
+        db_index=False,
     )
     at = models.DateTimeField()
     actor_type = models.CharField(max_length=10)
     actor_name = models.CharField(max_length=200)
     actor_user = models.ForeignKey(
-        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "accounts.User",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     channel = models.CharField(max_length=20)
     kind = models.CharField(max_length=20, choices=HistoryKind.choices)

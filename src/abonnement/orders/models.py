@@ -18,8 +18,12 @@ class Order(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     number = models.BigIntegerField(unique=True)
+    # Indexed by "order_org_created" (organization first); no separate FK index.
     organization = models.ForeignKey(
-        "organizations.Organization", on_delete=models.PROTECT, related_name="orders"
+        "organizations.Organization",
+        on_delete=models.PROTECT,
+        related_name="orders",
+        db_index=False,
     )
     subscription = models.ForeignKey(
         "subscriptions.Subscription", on_delete=models.PROTECT, related_name="orders"
@@ -46,7 +50,8 @@ class Order(models.Model):
 
 
 class OrderLine(models.Model):
-    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="lines")
+    # Indexed by "one_line_position" (order first); no separate FK index.
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="lines", db_index=False)
     position = models.PositiveSmallIntegerField()
     product = models.CharField(max_length=90)
     description = models.CharField(max_length=300)

@@ -5,20 +5,24 @@ Contract (PRODUCT.md Rules 1, 2, 5, 7, 8, 9):
 - Each transition moves exactly one period; a subscription that missed several periods is
   caught up period by period (each pass of the loop picks up what is still due).
 - Exactly once: every batch is one transaction that claims its rows with
-  ``FOR UPDATE SKIP LOCKED`` (any number of workers may run at once) and the unique
+  ``FOR NO KEY UPDATE SKIP LOCKED`` (any number of workers may run at once), and the unique
   constraint "one renewal order per subscription and period" makes a duplicate impossible.
-- Set-based: a batch is read with a handful of queries, computed in memory, and written with
-  bulk statements (COPY on PostgreSQL, executemany on SQLite) and one ``UPDATE … FROM``.
-  No per-row ORM save on this path.
+- Set-based: Python computes only what SQL cannot — the next period of each distinct
+  (period end, length, anchor day) and the prices in force at each distinct new start, a few
+  dozen rows per batch. The database does the per-subscription work: INSERT … SELECT of the
+  renewal orders, their lines and the history entries, and one UPDATE … FROM of the
+  subscriptions. No per-row ORM work on this path; memory stays flat as N grows.
+- Money in SQL is exact: numeric ``round(…, 2)`` (half away from zero, i.e. half-up for
+  these non-negative amounts) on PostgreSQL; integer arithmetic in ten-thousandths and cents
+  on SQLite, whose decimals are floats.
 """
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -32,6 +36,7 @@ from abonnement.catalog.models import (
     Availability,
     Edition,
     Feature,
+    FeatureAvailability,
     StoragePack,
     add_on_product,
     license_product,
@@ -49,11 +54,11 @@ from abonnement.core.counters import take_numbers
 from abonnement.core.errors import ValidationFailed
 from abonnement.core.events import Event, emit_many, has_listeners
 from abonnement.core.models import SimulatedClock
-from abonnement.core.money import format_amount, quantize
 from abonnement.core.periods import Period, next_period
 from abonnement.features.models import FeatureSwitch
 from abonnement.history.models import HistoryEntry, HistoryKind
-from abonnement.orders.models import Order, OrderKind, OrderLine
+from abonnement.history.services import build_entry
+from abonnement.orders.models import Order, OrderLine
 from abonnement.orders.services import ORDER_COUNTER
 from abonnement.subscriptions.models import Subscription, SubscriptionAddOn
 
@@ -61,7 +66,7 @@ ProgressCallback = Callable[[int, int], None]
 
 
 class _History(NamedTuple):
-    """A history row written in bulk; actor and time are the batch's."""
+    """A history row of the edition-change path; actor and time are the batch's."""
 
     organization_id: Any
     kind: str
@@ -81,7 +86,6 @@ class RolloverResult:
     seconds: float = 0.0
     due: int = 0
     dry_run: bool = False
-    rolled_ids: set[int] = field(default_factory=set)
 
     def summary(self) -> str:
         if self.dry_run:
@@ -103,6 +107,11 @@ class _Catalog:
         self.features = {f.pk: f for f in Feature.objects.prefetch_related("requires")}
         self.packs = {p.pk: p for p in StoragePack.objects.all()}
         self.availability = availability_map()
+        self.add_ons_by_edition: dict[int, list[int]] = {}
+        for edition_id, feature_id in FeatureAvailability.objects.filter(
+            availability=Availability.ADD_ON
+        ).values_list("edition_id", "feature_id"):
+            self.add_ons_by_edition.setdefault(edition_id, []).append(feature_id)
         self._books: dict[int, PriceBook] = {}
         self._lists: dict[date, int] = {}
 
@@ -111,6 +120,9 @@ class _Catalog:
         if list_id is None:
             list_id = price_list_in_force(day).pk
             self._lists[day] = list_id
+        return self.book(list_id)
+
+    def book(self, list_id: int) -> PriceBook:
         book = self._books.get(list_id)
         if book is None:
             book = price_book(list_id)
@@ -138,35 +150,27 @@ def roll_over_subscriptions(
         return _dry_run(today)
     size = batch_size or settings.ROLLOVER_BATCH_SIZE
     result = RolloverResult()
+    result.subscriptions = Subscription.objects.filter(current_period_end__lt=today).count()
     catalog = _Catalog()
     while True:
         with transaction.atomic(durable=True):
-            ids = _claim(today, size)
-            if not ids:
-                break
-            rolled, orders = _roll_batch(ids, now=now, today=today, catalog=catalog)
+            rolled, orders = _roll_batch(now=now, today=today, catalog=catalog, limit=size)
+        if not rolled:
+            break
         result.batches += 1
         result.transitions += rolled
         result.orders += orders
-        result.rolled_ids.update(ids)
         if progress is not None:
             progress(result.transitions, result.orders)
-    result.subscriptions = len(result.rolled_ids)
     result.seconds = time.perf_counter() - started
     return result
 
 
 def roll_over_locked(ids: Sequence[int], *, now: datetime) -> int:
     """Roll the given (already locked) subscriptions one period if due; inside a transaction."""
-    today = clock.business_date(now)
-    due = list(
-        Subscription.objects.filter(pk__in=ids, current_period_end__lt=today).values_list(
-            "pk", flat=True
-        )
+    rolled, _orders = _roll_batch(
+        now=now, today=clock.business_date(now), catalog=_Catalog(), limit=len(ids), ids=ids
     )
-    if not due:
-        return 0
-    rolled, _orders = _roll_batch(due, now=now, today=today, catalog=_Catalog())
     return rolled
 
 
@@ -193,17 +197,7 @@ def advance_clock(
     return roll_over_subscriptions(now=to, progress=progress)
 
 
-# ---------------------------------------------------------------------------- claim
-
-
-def _claim(today: date, size: int) -> list[int]:
-    # Ordered like the (current_period_end, id) index, so each claim reads only due rows.
-    query = Subscription.objects.filter(current_period_end__lt=today).order_by(
-        "current_period_end", "pk"
-    )
-    if connection.features.has_select_for_update_skip_locked:
-        query = query.select_for_update(skip_locked=True, no_key=True)
-    return list(query.values_list("pk", flat=True)[:size])
+# ---------------------------------------------------------------------------- dry run
 
 
 def _dry_run(today: date) -> RolloverResult:
@@ -229,219 +223,375 @@ def _dry_run(today: date) -> RolloverResult:
 # ---------------------------------------------------------------------------- one batch
 
 
+class _Dialect:
+    """The few expressions that differ between PostgreSQL and SQLite."""
+
+    def __init__(self) -> None:
+        self.postgres = connection.vendor == "postgresql"
+        self.uuid_type = "uuid" if self.postgres else "char(32)"
+        self.price_type = "numeric(14, 4)" if self.postgres else "integer"
+        self.new_uuid = "gen_random_uuid()" if self.postgres else "lower(hex(randomblob(16)))"
+        self.json = "jsonb_build_object" if self.postgres else "json_object"
+        self.lock = " FOR NO KEY UPDATE OF s SKIP LOCKED" if self.postgres else ""
+
+    def price(self, value: Decimal) -> Any:
+        """A unit price as stored in the staging tables (ten-thousandths on SQLite)."""
+        return value if self.postgres else int(value * 10000)
+
+    def unit(self, column: str) -> str:
+        """A staged unit price as a stored decimal value."""
+        return column if self.postgres else f"({column}) / 10000.0"
+
+    def cents(self, quantity: str, price: str) -> str:
+        """quantity × unit price, rounded half-up to the cent (Rule 12)."""
+        if self.postgres:
+            return f"round(({quantity}) * {price}, 2)"
+        return f"((({quantity}) * {price} + 50) / 100)"
+
+    def money(self, cents: str) -> str:
+        return cents if self.postgres else f"({cents}) / 100.0"
+
+    def money_text(self, column: str) -> str:
+        return f"CAST({column} AS TEXT)" if self.postgres else f"printf('%.2f', {column})"
+
+    def param(self, value: Any) -> Any:
+        if self.postgres:
+            return value
+        if isinstance(value, datetime):
+            return connection.ops.adapt_datetimefield_value(value)
+        if isinstance(value, date):
+            return value.isoformat()
+        return value
+
+    def to_uuid(self, value: Any) -> uuid.UUID:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+def _staging(d: _Dialect) -> None:
+    tables = {
+        "rollover_claim": f"id bigint PRIMARY KEY, organization_id {d.uuid_type}, "
+        "currency varchar(3), months integer, anchor integer, old_start date, old_end date, "
+        "edition_id bigint, new_edition_id bigint, licenses integer, licenses_next integer, "
+        "pack_id bigint, packs integer, packs_next integer",
+        "rollover_period": "old_end date, months integer, anchor integer, new_start date, "
+        "new_end date, price_list_id bigint",
+        "rollover_unit": f"price_list_id bigint, edition_id bigint, currency varchar(3), "
+        f"pack_id bigint, license_price {d.price_type}, storage_price {d.price_type}",
+        "rollover_add_on": f"price_list_id bigint, edition_id bigint, currency varchar(3), "
+        f"feature_id bigint, price {d.price_type}",
+    }
+    with connection.cursor() as cursor:
+        for name, columns in tables.items():
+            cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} ({columns})")
+            cursor.execute(f"DELETE FROM {name}")
+
+
+def _insert_rows(table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+    if rows:
+        marks = ", ".join(["%s"] * len(columns))
+        with connection.cursor() as cursor:
+            cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+
+
+# Joins shared by the statements below: a claimed subscription, its next period and prices.
+_PERIOD = (
+    "JOIN rollover_period p ON p.old_end = c.old_end AND p.months = c.months "
+    "AND p.anchor = c.anchor"
+)
+_UNIT = (
+    "JOIN rollover_unit u ON u.price_list_id = p.price_list_id "
+    "AND u.edition_id = c.new_edition_id AND u.currency = c.currency AND u.pack_id = c.pack_id"
+)
+_ADD_ON = (
+    "JOIN rollover_add_on ap ON ap.price_list_id = p.price_list_id "
+    "AND ap.edition_id = c.new_edition_id AND ap.currency = c.currency "
+    "AND ap.feature_id = a.feature_id"
+)
+
+
 def _roll_batch(
-    ids: Sequence[int], *, now: datetime, today: date, catalog: _Catalog
+    *,
+    now: datetime,
+    today: date,
+    catalog: _Catalog,
+    limit: int,
+    ids: Sequence[int] | None = None,
 ) -> tuple[int, int]:
-    """One transition for each subscription in ``ids``. Returns (transitions, orders)."""
-    rows = list(
-        Subscription.objects.filter(pk__in=ids, current_period_end__lt=today).values_list(
-            "pk",
-            "organization_id",
-            "organization__currency",
-            "period_months",
-            "anchor_day",
-            "current_period_start",
-            "current_period_end",
-            "edition_id",
-            "next_edition_id",
-            "licenses",
-            "licenses_next",
-            "storage_pack_id",
-            "storage_packs",
-            "storage_packs_next",
+    """One transition for up to ``limit`` due subscriptions. Returns (transitions, orders)."""
+    d = _Dialect()
+    _staging(d)
+    sub = Subscription._meta.db_table
+    org = "organizations_organization"
+    add_on = SubscriptionAddOn._meta.db_table
+    orders = Order._meta.db_table
+    lines = OrderLine._meta.db_table
+    history = HistoryEntry._meta.db_table
+    edition = Edition._meta.db_table
+    feature = Feature._meta.db_table
+    pack = StoragePack._meta.db_table
+    only = ""
+    params: list[Any] = [d.param(today)]
+    if ids is not None:
+        only = f" AND s.id IN ({', '.join(['%s'] * len(ids))})"
+        params += list(ids)
+    with connection.cursor() as cursor:
+        # Claim, in the order of the (end, id) index so a claim reads only due rows.
+        cursor.execute(
+            f"""INSERT INTO rollover_claim
+            SELECT s.id, s.organization_id, o.currency, s.period_months, s.anchor_day,
+                s.current_period_start, s.current_period_end, s.edition_id,
+                COALESCE(s.next_edition_id, s.edition_id), s.licenses, s.licenses_next,
+                s.storage_pack_id, s.storage_packs, s.storage_packs_next
+            FROM {sub} s JOIN {org} o ON o.id = s.organization_id
+            WHERE s.current_period_end < %s{only}
+            ORDER BY s.current_period_end, s.id LIMIT {int(limit)}{d.lock}""",
+            params,
         )
+        claimed = cursor.rowcount
+        if claimed <= 0:
+            return 0, 0
+        if d.postgres:
+            cursor.execute("ANALYZE rollover_claim")
+        cursor.execute(
+            "SELECT DISTINCT old_end, months, anchor, new_edition_id, currency, pack_id "
+            "FROM rollover_claim"
+        )
+        groups = cursor.fetchall()
+
+    # Python: the next period of each distinct (end, length, anchor), and its prices.
+    periods: dict[tuple[Any, int, int], tuple[Period, int]] = {}
+    units: dict[tuple[int, int, str, int], tuple[Any, ...]] = {}
+    add_on_prices: dict[tuple[int, int, str, int], tuple[Any, ...]] = {}
+    for old_end, months, anchor, edition_id, currency, pack_id in groups:
+        end = old_end if isinstance(old_end, date) else date.fromisoformat(old_end)
+        key = (old_end, months, anchor)
+        if key not in periods:
+            start = end  # only the end matters for the next period
+            period = next_period(Period(start, end), months=months, anchor_day=anchor)
+            periods[key] = (period, catalog.book_on(period.start).price_list_id)
+        period, list_id = periods[key]
+        book = catalog.book(list_id)
+        unit_key = (list_id, edition_id, currency, pack_id)
+        if unit_key not in units:
+            units[unit_key] = (
+                *unit_key,
+                d.price(book.price(license_product(catalog.editions[edition_id].code), currency)),
+                d.price(book.price(storage_product(catalog.packs[pack_id].code), currency)),
+            )
+        for feature_id in catalog.add_ons_by_edition.get(edition_id, ()):
+            add_on_key = (list_id, edition_id, currency, feature_id)
+            if add_on_key not in add_on_prices:
+                code = catalog.features[feature_id].code
+                add_on_prices[add_on_key] = (
+                    *add_on_key,
+                    d.price(book.price(add_on_product(code), currency)),
+                )
+    _insert_rows(
+        "rollover_period",
+        ["old_end", "months", "anchor", "new_start", "new_end", "price_list_id"],
+        [
+            (key[0], key[1], key[2], d.param(p.start), d.param(p.end), list_id)
+            for key, (p, list_id) in periods.items()
+        ],
     )
-    if not rows:
-        return 0, 0
-    add_ons: dict[int, list[tuple[int, bool]]] = {}
-    for sub_id, feature_id, in_next in SubscriptionAddOn.objects.filter(
-        subscription_id__in=[r[0] for r in rows]
-    ).values_list("subscription_id", "feature_id", "in_next"):
-        add_ons.setdefault(sub_id, []).append((feature_id, in_next))
+    _insert_rows(
+        "rollover_unit",
+        ["price_list_id", "edition_id", "currency", "pack_id", "license_price", "storage_price"],
+        list(units.values()),
+    )
+    _insert_rows(
+        "rollover_add_on",
+        ["price_list_id", "edition_id", "currency", "feature_id", "price"],
+        list(add_on_prices.values()),
+    )
 
     actor = Actor.system(_("Period rollover"))
-    periods: dict[tuple[date, date, int, int], Period] = {}
-    updates: list[tuple[Any, ...]] = []
-    orders: list[tuple[Any, ...]] = []
-    lines: list[tuple[Any, ...]] = []
-    kept_add_ons: list[tuple[Any, ...]] = []
-    history: list[_History] = []
-    events: list[Event] = []
-    edition_changes: list[tuple[Any, int, int, Period]] = []
-    paid_add_ons: set[tuple[Any, int]] = set()
-    publish = has_listeners()
-
-    for (
-        sub_id,
-        org_id,
-        currency,
-        months,
-        anchor,
-        start,
-        end,
-        edition_id,
-        next_edition_id,
-        licenses,
-        licenses_next,
-        pack_id,
-        packs,
-        packs_next,
-    ) in rows:
-        kept_from = len(kept_add_ons)
-        key = (start, end, months, anchor)
-        period = periods.get(key)
-        if period is None:
-            period = next_period(Period(start, end), months=months, anchor_day=anchor)
-            periods[key] = period
-        new_edition_id = next_edition_id or edition_id
-        edition = catalog.editions[new_edition_id]
-        pack = catalog.packs[pack_id]
-        book = catalog.book_on(period.start)
-        license_price = book.price(license_product(edition.code), currency)
-        storage_price = book.price(storage_product(pack.code), currency)
-        order_id = uuid.uuid4()
-        order_lines: list[tuple[str, str, Decimal, Decimal, Decimal]] = []
-        if licenses_next:
-            quantity = Decimal(licenses_next * months)
-            order_lines.append(
-                (
-                    license_product(edition.code),
-                    f"User licences, {edition.name} × {licenses_next} × {months} months",
-                    quantity,
-                    license_price,
-                    quantize(quantity * license_price),
+    paid_add_ons = (
+        f"SELECT a.subscription_id FROM {add_on} a JOIN rollover_claim c "
+        f"ON c.id = a.subscription_id {_PERIOD} {_ADD_ON} WHERE a.in_next"
+    )
+    billable = f"(c.licenses_next > 0 OR c.packs_next > 0 OR c.id IN ({paid_add_ons}))"
+    add_on_cents = (
+        f"(SELECT SUM({d.cents('c.months', 'ap.price')}) FROM {add_on} a {_ADD_ON} "
+        "WHERE a.subscription_id = c.id AND a.in_next)"
+    )
+    months_text = "CASE WHEN c.months = 1 THEN ' month' ELSE ' months' END"
+    renewal = (
+        f"JOIN {orders} r ON r.subscription_id = c.id AND r.kind = 'renewal' "
+        "AND r.period_start = p.new_start"
+    )
+    at = d.param(now)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM rollover_claim c WHERE {billable}")
+        order_count = int(cursor.fetchone()[0])
+        first = take_numbers(ORDER_COUNTER, order_count) if order_count else 0
+        cursor.execute(
+            f"""INSERT INTO {orders} (id, number, organization_id, subscription_id, kind,
+                created_at, period_start, period_end, currency, total, actor_name)
+            SELECT {d.new_uuid}, %s - 1 + row_number() OVER (ORDER BY c.id), c.organization_id,
+                c.id, 'renewal', %s, p.new_start, p.new_end, c.currency,
+                {
+                d.money(
+                    d.cents("c.licenses_next * c.months", "u.license_price")
+                    + " + "
+                    + d.cents("c.packs_next * c.months", "u.storage_price")
+                    + f" + COALESCE({add_on_cents}, 0)"
                 )
-            )
-        if packs_next:
-            quantity = Decimal(packs_next * months)
-            order_lines.append(
-                (
-                    storage_product(pack.code),
-                    f"File storage, {pack.name} × {packs_next} × {months} months",
-                    quantity,
-                    storage_price,
-                    quantize(quantity * storage_price),
-                )
-            )
-        for feature_id, in_next in add_ons.get(sub_id, ()):
-            if not in_next or catalog.offer(new_edition_id, feature_id) != Availability.ADD_ON:
-                continue
-            feature = catalog.features[feature_id]
-            price = book.price(add_on_product(feature.code), currency)
-            kept_add_ons.append((sub_id, feature_id, True, True, price))
-            order_lines.append(
-                (
-                    add_on_product(feature.code),
-                    f"Add-on, {feature.name} × {months} months",
-                    Decimal(months),
-                    price,
-                    quantize(months * price),
-                )
-            )
-        total = sum((line[4] for line in order_lines), Decimal("0.00"))
-        if order_lines:
-            orders.append((order_id, org_id, sub_id, period, currency, total))
-            for position, (product, description, quantity, unit_price, amount) in enumerate(
-                order_lines, start=1
-            ):
-                lines.append(
-                    (order_id, position, product, description, quantity, unit_price, amount, period)
-                )
-        updates.append(
-            (
-                sub_id,
-                period.start,
-                period.end,
-                new_edition_id,
-                licenses_next,
-                licenses_next,
-                packs_next,
-                packs_next,
-                license_price,
-                storage_price,
-                book.price_list_id,
-            )
+            }, %s
+            FROM rollover_claim c {_PERIOD} {_UNIT}
+            WHERE {billable}""",
+            [first, at, actor.name],
         )
-        history.append(
-            _History(
-                organization_id=org_id,
-                kind=HistoryKind.PERIOD,
-                action="period_rolled_over",
-                subject=f"{period.start.isoformat()}–{period.end.isoformat()}",
-                before={
-                    "period": {"start": start.isoformat(), "end": end.isoformat()},
-                    "edition": catalog.editions[edition_id].code,
-                    "licenses": licenses,
-                    "storage_packs": packs,
-                },
-                after={
-                    "period": {"start": period.start.isoformat(), "end": period.end.isoformat()},
-                    "edition": edition.code,
-                    "licenses": licenses_next,
-                    "storage_packs": packs_next,
-                    "total": format_amount(total),
-                    "currency": currency,
-                },
-            )
+        if cursor.rowcount != order_count:
+            raise RuntimeError("renewal orders do not match the claimed subscriptions")
+        line_columns = (
+            f"INSERT INTO {lines} (order_id, position, product, description, quantity, "
+            "unit_price, amount, period_start, period_end) "
         )
-        if publish:
-            events.append(
-                Event(
-                    "subscription.renewed",
-                    str(org_id),
-                    {"period": {"start": period.start.isoformat(), "end": period.end.isoformat()}},
+        cursor.execute(
+            line_columns
+            + f"""SELECT r.id, 1, 'license:' || e.code,
+                'User licences, ' || e.name || ' × ' || CAST(c.licenses_next AS TEXT)
+                    || ' × ' || CAST(c.months AS TEXT) || {months_text},
+                c.licenses_next * c.months, {d.unit("u.license_price")},
+                {d.money(d.cents("c.licenses_next * c.months", "u.license_price"))},
+                p.new_start, p.new_end
+            FROM rollover_claim c {_PERIOD} {_UNIT} {renewal}
+            JOIN {edition} e ON e.id = c.new_edition_id
+            WHERE c.licenses_next > 0"""
+        )
+        cursor.execute(
+            line_columns
+            + f"""SELECT r.id, CASE WHEN c.licenses_next > 0 THEN 2 ELSE 1 END,
+                'storage:' || k.code,
+                'File storage, ' || k.name || ' × ' || CAST(c.packs_next AS TEXT)
+                    || ' × ' || CAST(c.months AS TEXT) || {months_text},
+                c.packs_next * c.months, {d.unit("u.storage_price")},
+                {d.money(d.cents("c.packs_next * c.months", "u.storage_price"))},
+                p.new_start, p.new_end
+            FROM rollover_claim c {_PERIOD} {_UNIT} {renewal}
+            JOIN {pack} k ON k.id = c.pack_id
+            WHERE c.packs_next > 0"""
+        )
+        cursor.execute(
+            line_columns
+            + f"""SELECT r.id,
+                (CASE WHEN c.licenses_next > 0 THEN 1 ELSE 0 END)
+                    + (CASE WHEN c.packs_next > 0 THEN 1 ELSE 0 END)
+                    + row_number() OVER (PARTITION BY c.id ORDER BY f.code),
+                'add_on:' || f.code,
+                'Add-on, ' || f.name || ' × ' || CAST(c.months AS TEXT) || {months_text},
+                c.months, {d.unit("ap.price")}, {d.money(d.cents("c.months", "ap.price"))},
+                p.new_start, p.new_end
+            FROM rollover_claim c {_PERIOD} {renewal}
+            JOIN {add_on} a ON a.subscription_id = c.id AND a.in_next
+            {_ADD_ON}
+            JOIN {feature} f ON f.id = a.feature_id"""
+        )
+        period_json = f"{d.json}('start', CAST({{0}} AS TEXT), 'end', CAST({{1}} AS TEXT))"
+        cursor.execute(
+            f"""INSERT INTO {history} (organization_id, at, actor_type, actor_name, channel,
+                kind, action, subject, before, after, reason)
+            SELECT c.organization_id, %s, %s, %s, %s, 'period', 'period_rolled_over',
+                CAST(p.new_start AS TEXT) || '–' || CAST(p.new_end AS TEXT),
+                {d.json}('period', {period_json.format("c.old_start", "c.old_end")},
+                    'edition', eo.code, 'licenses', c.licenses, 'storage_packs', c.packs),
+                {d.json}('period', {period_json.format("p.new_start", "p.new_end")},
+                    'edition', en.code, 'licenses', c.licenses_next,
+                    'storage_packs', c.packs_next,
+                    'total', {d.money_text("COALESCE(r.total, 0)")}, 'currency', c.currency,
+                    'order_number', r.number),
+                ''
+            FROM rollover_claim c {_PERIOD}
+            JOIN {edition} eo ON eo.id = c.edition_id
+            JOIN {edition} en ON en.id = c.new_edition_id
+            LEFT {renewal}""",
+            [at, actor.type.value, actor.name, actor.channel.value],
+        )
+        # Add-ons: those the next period pays for carry on at the new price; the rest end.
+        cursor.execute(
+            f"""DELETE FROM {add_on}
+            WHERE subscription_id IN (SELECT id FROM rollover_claim)
+              AND id NOT IN (
+                SELECT a.id FROM {add_on} a JOIN rollover_claim c ON c.id = a.subscription_id
+                {_PERIOD} {_ADD_ON} WHERE a.in_next)"""
+        )
+        cursor.execute(
+            f"""UPDATE {add_on} SET in_current = TRUE, unit_price = {d.unit("ap.price")}
+            FROM rollover_claim c {_PERIOD}
+            JOIN rollover_add_on ap ON ap.price_list_id = p.price_list_id
+                AND ap.edition_id = c.new_edition_id AND ap.currency = c.currency
+            WHERE {add_on}.subscription_id = c.id AND ap.feature_id = {add_on}.feature_id"""
+        )
+        cursor.execute(
+            f"""UPDATE {sub} SET current_period_start = p.new_start,
+                current_period_end = p.new_end, edition_id = c.new_edition_id,
+                next_edition_id = NULL, licenses = c.licenses_next,
+                storage_packs = c.packs_next, license_unit_price = {d.unit("u.license_price")},
+                storage_unit_price = {d.unit("u.storage_price")},
+                price_list_id = p.price_list_id, updated_at = %s
+            FROM rollover_claim c {_PERIOD} {_UNIT}
+            WHERE {sub}.id = c.id""",
+            [at],
+        )
+        cursor.execute(
+            "SELECT organization_id, edition_id, new_edition_id FROM rollover_claim "
+            "WHERE new_edition_id <> edition_id"
+        )
+        edition_changes = cursor.fetchall()
+        if edition_changes:
+            cursor.execute(
+                f"SELECT c.organization_id, a.feature_id FROM {add_on} a "
+                "JOIN rollover_claim c ON c.id = a.subscription_id "
+                "WHERE c.new_edition_id <> c.edition_id"
+            )
+            paid = {(d.to_uuid(o), f) for o, f in cursor.fetchall()}
+        events: list[Event] = []
+        if has_listeners():
+            cursor.execute(
+                f"SELECT r.organization_id, r.id, p.new_start, p.new_end "
+                f"FROM rollover_claim c {_PERIOD} {renewal}"
+            )
+            for org_id, order_id, start, end in cursor.fetchall():
+                organization = str(d.to_uuid(org_id))
+                events.append(
+                    Event(
+                        "subscription.renewed",
+                        organization,
+                        {"period": {"start": str(start), "end": str(end)}},
+                    )
                 )
-            )
-        if new_edition_id != edition_id:
-            edition_changes.append((org_id, edition_id, new_edition_id, period))
-            paid_add_ons.update(
-                (org_id, row[1]) for row in kept_add_ons[kept_from:] if row[0] == sub_id
-            )
-
-    first_number = take_numbers(ORDER_COUNTER, len(orders)) if orders else 0
-    order_rows = []
-    for offset, (order_id, org_id, sub_id, period, currency, total) in enumerate(orders):
-        order_rows.append(
-            (
-                order_id,
-                first_number + offset,
-                org_id,
-                sub_id,
-                OrderKind.RENEWAL.value,
-                now,
-                period.start,
-                period.end,
-                currency,
-                total,
-                actor.name,
-            )
-        )
-        events.append(Event("order.created", str(org_id), {"order_id": str(order_id)}))
-    # The history entry of each transition names its renewal order.
-    number_by_subscription = {row[3]: row[1] for row in order_rows}
-    for entry, update in zip(history, updates, strict=True):
-        assert isinstance(entry.after, dict)
-        entry.after["order_number"] = number_by_subscription.get(update[0])
-
-    writer = _BulkWriter()
-    writer.update_subscriptions(updates, now)
-    writer.replace_add_ons([r[0] for r in updates], kept_add_ons)
-    writer.insert_orders(order_rows)
-    writer.insert_lines(lines)
+                events.append(
+                    Event("order.created", organization, {"order_id": str(d.to_uuid(order_id))})
+                )
     if edition_changes:
-        history.extend(
-            _switch_features_for_editions(
-                edition_changes, paid_add_ons, now=now, actor=actor, catalog=catalog
-            )
+        entries = _switch_features_for_editions(
+            [(d.to_uuid(o), old, new, None) for o, old, new in edition_changes],
+            paid,
+            now=now,
+            actor=actor,
+            catalog=catalog,
         )
-        Subscription.objects.filter(pk__in=[r[0] for r in updates]).update(next_edition=None)
-    writer.insert_history(history, actor=actor, now=now)
+        HistoryEntry.objects.bulk_create(
+            build_entry(
+                organization_id=e.organization_id,
+                actor=actor,
+                now=now,
+                kind=HistoryKind(e.kind),
+                action=e.action,
+                subject=e.subject,
+                before=e.before,
+                after=e.after,
+                reason=e.reason,
+            )
+            for e in entries
+        )
     emit_many(events)
-    return len(updates), len(order_rows)
+    return claimed, order_count
 
 
 def _switch_features_for_editions(
-    changes: list[tuple[Any, int, int, Period]],
+    changes: list[tuple[Any, int, int, None]],
     paid_add_ons: set[tuple[Any, int]],
     *,
     now: datetime,
@@ -548,257 +698,3 @@ def _switch_features_for_editions(
         ]
     )
     return entries
-
-
-# ---------------------------------------------------------------------------- bulk writes
-
-
-def _columns(model: Any, names: Iterable[str]) -> list[str]:
-    return [model._meta.get_field(name).column for name in names]
-
-
-class _BulkWriter:
-    """Bulk statements in the dialect of the connection: COPY on PostgreSQL."""
-
-    def __init__(self) -> None:
-        self.postgres = connection.vendor == "postgresql"
-
-    # Values for SQLite go through Django's own adapters; PostgreSQL's COPY takes Python types.
-    def _uuid(self, value: uuid.UUID) -> Any:
-        return value if self.postgres else value.hex
-
-    def _decimal(self, value: Decimal) -> Any:
-        return value if self.postgres else str(value)
-
-    def _date(self, value: date) -> Any:
-        return value if self.postgres else value.isoformat()
-
-    def _datetime(self, value: datetime) -> Any:
-        return value if self.postgres else connection.ops.adapt_datetimefield_value(value)
-
-    def _insert(self, table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
-        if not rows:
-            return
-        with connection.cursor() as cursor:
-            if self.postgres:
-                with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
-            else:
-                marks = ", ".join(["%s"] * len(columns))
-                cursor.executemany(
-                    f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows
-                )
-
-    def update_subscriptions(self, updates: list[tuple[Any, ...]], now: datetime) -> None:
-        table = Subscription._meta.db_table
-        names = [
-            "current_period_start",
-            "current_period_end",
-            "edition",
-            "licenses",
-            "licenses_next",
-            "storage_packs",
-            "storage_packs_next",
-            "license_unit_price",
-            "storage_unit_price",
-            "price_list",
-        ]
-        columns = _columns(Subscription, names)
-        types = [
-            "date",
-            "date",
-            "bigint",
-            "integer",
-            "integer",
-            "integer",
-            "integer",
-            "numeric",
-            "numeric",
-            "bigint",
-        ]
-        with connection.cursor() as cursor:
-            definition = ", ".join(
-                ["id bigint"] + [f"{c} {t}" for c, t in zip(columns, types, strict=True)]
-            )
-            cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS rollover_staging ({definition})")
-            cursor.execute("DELETE FROM rollover_staging")
-        rows = [
-            (
-                sub_id,
-                self._date(start),
-                self._date(end),
-                edition_id,
-                licenses,
-                licenses_next,
-                packs,
-                packs_next,
-                self._decimal(license_price),
-                self._decimal(storage_price),
-                price_list_id,
-            )
-            for (
-                sub_id,
-                start,
-                end,
-                edition_id,
-                licenses,
-                licenses_next,
-                packs,
-                packs_next,
-                license_price,
-                storage_price,
-                price_list_id,
-            ) in updates
-        ]
-        self._insert("rollover_staging", ["id", *columns], rows)
-        assignments = ", ".join(f"{c} = s.{c}" for c in columns)
-        updated_at = Subscription._meta.get_field("updated_at").column
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {table} SET {assignments}, {updated_at} = %s "
-                f"FROM rollover_staging AS s WHERE {table}.id = s.id",
-                [self._datetime(now)],
-            )
-
-    def replace_add_ons(self, subscription_ids: list[int], kept: list[tuple[Any, ...]]) -> None:
-        table = SubscriptionAddOn._meta.db_table
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"DELETE FROM {table} WHERE subscription_id IN (SELECT id FROM rollover_staging)"
-            )
-        self._insert(
-            table,
-            _columns(
-                SubscriptionAddOn,
-                ["subscription", "feature", "in_current", "in_next", "unit_price"],
-            ),
-            [(s, f, c, n, self._decimal(p)) for s, f, c, n, p in kept],
-        )
-
-    def insert_orders(self, rows: list[tuple[Any, ...]]) -> None:
-        names = [
-            "id",
-            "number",
-            "organization",
-            "subscription",
-            "kind",
-            "created_at",
-            "period_start",
-            "period_end",
-            "currency",
-            "total",
-            "actor_name",
-        ]
-        self._insert(
-            Order._meta.db_table,
-            _columns(Order, names),
-            [
-                (
-                    self._uuid(order_id),
-                    number,
-                    self._uuid(org_id) if isinstance(org_id, uuid.UUID) else org_id,
-                    sub_id,
-                    kind,
-                    self._datetime(created),
-                    self._date(start),
-                    self._date(end),
-                    currency,
-                    self._decimal(total),
-                    actor_name,
-                )
-                for (
-                    order_id,
-                    number,
-                    org_id,
-                    sub_id,
-                    kind,
-                    created,
-                    start,
-                    end,
-                    currency,
-                    total,
-                    actor_name,
-                ) in rows
-            ],
-        )
-
-    def insert_lines(self, rows: list[tuple[Any, ...]]) -> None:
-        names = [
-            "order",
-            "position",
-            "product",
-            "description",
-            "quantity",
-            "unit_price",
-            "amount",
-            "period_start",
-            "period_end",
-        ]
-        self._insert(
-            OrderLine._meta.db_table,
-            _columns(OrderLine, names),
-            [
-                (
-                    self._uuid(order_id),
-                    position,
-                    product,
-                    description,
-                    self._decimal(quantity),
-                    self._decimal(unit_price),
-                    self._decimal(amount),
-                    self._date(period.start),
-                    self._date(period.end),
-                )
-                for (
-                    order_id,
-                    position,
-                    product,
-                    description,
-                    quantity,
-                    unit_price,
-                    amount,
-                    period,
-                ) in rows
-            ],
-        )
-
-    def insert_history(self, entries: list[_History], *, actor: Actor, now: datetime) -> None:
-        names = [
-            "organization",
-            "at",
-            "actor_type",
-            "actor_name",
-            "channel",
-            "kind",
-            "action",
-            "subject",
-            "before",
-            "after",
-            "reason",
-        ]
-        at = self._datetime(now)
-        actor_type, actor_name, channel = actor.type.value, actor.name, actor.channel.value
-        dumps = json.dumps
-        self._insert(
-            HistoryEntry._meta.db_table,
-            _columns(HistoryEntry, names),
-            [
-                (
-                    self._uuid(e.organization_id)
-                    if isinstance(e.organization_id, uuid.UUID)
-                    else e.organization_id,
-                    at,
-                    actor_type,
-                    actor_name,
-                    channel,
-                    e.kind,
-                    e.action,
-                    e.subject,
-                    dumps(e.before) if e.before is not None else None,
-                    dumps(e.after) if e.after is not None else None,
-                    e.reason,
-                )
-                for e in entries
-            ],
-        )
