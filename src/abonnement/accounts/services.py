@@ -113,6 +113,8 @@ def create_user(
     password: str | None = None,
 ) -> UserChange:
     """Create an active user; needs a free licence or buys one (Rule 4)."""
+    # Before the duplicate-e-mail check: outsiders must not learn which addresses exist.
+    permissions.require(actor, organization, Permission.MANAGE_USERS)
     errors = FieldErrors()
     clean_email = _clean_email(email, errors)
     clean_name = _clean_name(name, errors)
@@ -125,7 +127,6 @@ def create_user(
     if clean_email and User.objects.filter(email=clean_email).exists():
         errors.add("email", _("A user with this e-mail address already exists."))
     errors.raise_if_any()
-    permissions.require(actor, organization, Permission.MANAGE_USERS)
     _grant_check(actor, organization, granted)
     subscription = subscription_services.lock_subscription(organization_id=organization.pk, now=now)
     order = subscription_services.ensure_license_for_activation_locked(
@@ -403,3 +404,35 @@ def authenticate_token(secret: str, *, now: datetime) -> ApiToken | None:
     # Last-used is informational; one UPDATE, no history entry.
     ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token
+
+
+PORTAL_LANGUAGES = ("en", "nl", "fi")
+
+
+@transaction.atomic(durable=True)
+def set_user_language(*, user_id: int, language: object, actor: Actor, now: datetime) -> User:
+    """A user's own portal language; "" follows the browser. Only the user changes it."""
+    if not isinstance(language, str) or language not in ("", *PORTAL_LANGUAGES):
+        raise ValidationFailed.single(
+            "language", _("Choose English, Dutch, Finnish or the browser's language.")
+        )
+    if actor.user is None or actor.user.pk != user_id:
+        raise PermissionDenied(_("Only the user can change their own language."))
+    user = User.objects.select_for_update(no_key=True).get(pk=user_id)
+    if user.language == language:
+        return user
+    before = user.language
+    user.language = language
+    user.save(update_fields=["language"])
+    if user.organization_id is not None:
+        record(
+            organization_id=user.organization_id,
+            actor=actor,
+            now=now,
+            kind=HistoryKind.USERS,
+            action="language_changed",
+            subject=user.email,
+            before={"language": before},
+            after={"language": language},
+        )
+    return user

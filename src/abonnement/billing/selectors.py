@@ -72,3 +72,25 @@ def mail_recipients(*, organization_id: UUID) -> list[str]:
         if address not in recipients:
             recipients.append(address)
     return recipients
+
+
+@dataclass(frozen=True)
+class BillingPage:
+    """Billing details with what the form offers: the users to pick a contact from and the
+    known e-invoicing operators."""
+
+    view: BillingDetailsView
+    users: list[User]
+    operators: list[EInvoiceOperator]
+
+
+def billing_page(*, organization_id: UUID) -> BillingPage:
+    return BillingPage(
+        view=billing_details_view(organization_id=organization_id),
+        users=list(
+            User.objects.filter(organization_id=organization_id, is_active=True).order_by(
+                "name", "email"
+            )
+        ),
+        operators=list(EInvoiceOperator.objects.order_by("name")),
+    )

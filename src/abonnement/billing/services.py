@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from abonnement.accounts import permissions
 from abonnement.accounts.models import Permission, User
@@ -18,12 +19,13 @@ from abonnement.history.models import HistoryKind
 from abonnement.history.services import record
 from abonnement.organizations.models import Organization
 
+# Lazy: translated into the language of the request that shows them, not at import.
 READ_ONLY = {
-    "company_name": _("The company name is changed in Settings › Company settings."),
-    "vat_number": _(
+    "company_name": gettext_lazy("The company name is changed in Settings › Company settings."),
+    "vat_number": gettext_lazy(
         "A VAT-number change needs a contract transfer document; customer service makes it."
     ),
-    "operator_name": _("The operator's name follows from the operator code."),
+    "operator_name": gettext_lazy("The operator's name follows from the operator code."),
 }
 MAX_CC = 10
 

@@ -89,3 +89,41 @@ def availability(edition_id: int, feature_id: int) -> str:
 
 def features_with_requirements() -> list[Feature]:
     return list(Feature.objects.prefetch_related("requires").order_by("kind", "position", "code"))
+
+
+@dataclass(frozen=True)
+class CatalogView:
+    """The whole catalogue with the prices in force on ``day`` (the API's GET /catalog)."""
+
+    day: date
+    editions: list[Edition]
+    features: list[Feature]
+    storage_packs: list[StoragePack]
+    availability: dict[tuple[int, int], str]
+    book: PriceBook
+
+    def offer(self, edition: Edition, feature: Feature) -> str:
+        return self.availability.get((edition.pk, feature.pk), Availability.UNAVAILABLE)
+
+    def prices(self, product: str) -> dict[str, Decimal]:
+        return {
+            currency: amount
+            for (name, currency), amount in sorted(self.book.prices.items())
+            if name == product
+        }
+
+    @property
+    def currencies(self) -> list[str]:
+        return sorted({currency for _product, currency in self.book.prices})
+
+
+def catalog_on(day: date) -> CatalogView:
+    """Five queries, whatever the size of the catalogue."""
+    return CatalogView(
+        day=day,
+        editions=list(Edition.objects.order_by("position", "code")),
+        features=features_with_requirements(),
+        storage_packs=list(StoragePack.objects.order_by("position", "code")),
+        availability=availability_map(),
+        book=price_book_on(day),
+    )

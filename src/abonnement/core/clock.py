@@ -30,6 +30,16 @@ def now() -> datetime:
     return clock.now
 
 
+def real_now() -> datetime:
+    """The wall clock, even when the business clock is simulated.
+
+    Only for transport concerns that the outside world checks against real time: webhook
+    signature timestamps, when a queued retry may run, rate-limit windows. Business rules
+    always take ``now()``.
+    """
+    return timezone.now()
+
+
 def business_zone() -> ZoneInfo:
     return ZoneInfo(settings.BUSINESS_TIME_ZONE)
 

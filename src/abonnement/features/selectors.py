@@ -6,8 +6,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from uuid import UUID
 
+from django.utils.translation import gettext as _
+
 from abonnement.catalog.models import Availability, Edition, Feature, add_on_product
 from abonnement.catalog.selectors import availability_map, price_book
+from abonnement.core.errors import NotFound
 from abonnement.features.models import FeatureSwitch
 from abonnement.subscriptions.models import Subscription
 
@@ -88,9 +91,12 @@ class Entitlements:
 def entitlements(*, organization_id: UUID) -> Entitlements:
     from abonnement.subscriptions.selectors import active_user_count
 
-    subscription = Subscription.objects.select_related("edition", "storage_pack").get(
-        organization_id=organization_id
-    )
+    try:
+        subscription = Subscription.objects.select_related("edition", "storage_pack").get(
+            organization_id=organization_id
+        )
+    except Subscription.DoesNotExist:
+        raise NotFound(_("Organisation not found.")) from None
     codes = sorted(
         FeatureSwitch.objects.filter(organization_id=organization_id, enabled=True).values_list(
             "feature__code", flat=True
@@ -104,3 +110,39 @@ def entitlements(*, organization_id: UUID) -> Entitlements:
         storage_gb=subscription.edition.included_storage_gb
         + subscription.storage_packs * subscription.storage_pack.gb,
     )
+
+
+@dataclass(frozen=True)
+class FeatureRow:
+    state: FeatureState
+    required_names: list[str]
+
+
+@dataclass(frozen=True)
+class FeaturePage:
+    subscription: Subscription
+    states: list[FeatureState]
+
+    def _rows(self, kind: str) -> list[FeatureRow]:
+        names = {s.feature.code: s.feature.name for s in self.states}
+        return [
+            FeatureRow(s, [names.get(code, code) for code in s.requires])
+            for s in self.states
+            if s.feature.kind == kind
+        ]
+
+    @property
+    def features(self) -> list[FeatureRow]:
+        return self._rows("feature")
+
+    @property
+    def integrations(self) -> list[FeatureRow]:
+        return self._rows("integration")
+
+
+def feature_page(*, organization_id: UUID) -> FeaturePage:
+    """Features and integrations of the organisation, grouped as the portal shows them."""
+    from abonnement.subscriptions.selectors import get_subscription
+
+    subscription = get_subscription(organization_id)
+    return FeaturePage(subscription=subscription, states=feature_states(subscription=subscription))

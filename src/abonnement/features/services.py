@@ -82,15 +82,23 @@ def preview_feature_change(
 ) -> subscription_services.ChangePreview:
     """The purchase preview for switching a paid add-on on; commits nothing."""
     feature = get_feature(code)
-    subscription = Subscription.objects.select_related(
-        "organization", "edition", "next_edition", "storage_pack"
-    ).get(organization=organization)
-    offer = _check_switch(subscription=subscription, feature=feature, enabled=True, actor=actor)
-    if offer != Availability.ADD_ON:
-        raise ValidationFailed.single(
-            "code", _("%(feature)s is not a paid add-on.") % {"feature": feature.name}
+    permissions.ensure_same_organization(actor, organization)
+    with transaction.atomic():
+        # Locked and caught up like the switch itself, so a preview made after a period end
+        # (before the rollover job ran) prices the period that has started (Rule 2).
+        subscription = subscription_services.lock_subscription(
+            organization_id=organization.pk, now=now
         )
-    return subscription_services.preview_add_on(subscription=subscription, feature=feature, now=now)
+        offer = _check_switch(subscription=subscription, feature=feature, enabled=True, actor=actor)
+        if offer != Availability.ADD_ON:
+            raise ValidationFailed.single(
+                "code", _("%(feature)s is not a paid add-on.") % {"feature": feature.name}
+            )
+        result = subscription_services.preview_add_on(
+            subscription=subscription, feature=feature, now=now
+        )
+        transaction.set_rollback(True)  # a catch-up rollover here is redone by the real change
+    return result
 
 
 @transaction.atomic(durable=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -32,6 +32,7 @@ from abonnement.history.services import record
 from abonnement.organizations.models import Organization, PurchaseChannel, VatNumberChange
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+MAX_START_DAYS_AHEAD = 366
 
 
 def _collect(errors: FieldErrors, func: Any, *args: Any, **kwargs: Any) -> Any:
@@ -62,7 +63,7 @@ def clean_purchase_channel(value: object, errors: FieldErrors) -> ChannelInput:
     name = _collect(
         errors,
         clean_text,
-        value.get("name") or "",
+        value.get("name") if isinstance(value.get("name"), str) else "",
         "purchase_channel.name",
         required=True,
         max_length=100,
@@ -140,7 +141,11 @@ def provision_organization(
             _("Give a whole number of licences from 1 to %(max)s.")
             % {"max": f"{settings.MAX_LICENSES:,}"},
         )
-    if period_months not in PERIOD_MONTHS or isinstance(period_months, bool):
+    if (
+        isinstance(period_months, bool)
+        or not isinstance(period_months, int)  # 6.0 == 6 would pass the membership test
+        or period_months not in PERIOD_MONTHS
+    ):
         errors.add("period_months", _("Choose 1, 3, 6 or 12 months."))
     clean_email = _collect(
         errors,
@@ -156,13 +161,20 @@ def provision_organization(
         required=True,
         max_length=200,
     )
-    if clean_email and User.objects.filter(email=clean_email).exists():
-        errors.add("admin.email", _("A user with this e-mail address already exists."))
+    if clean_email:
+        # Stored lower-case (as ``create_user`` does), so the duplicate check must be too.
+        clean_email = clean_email.lower()
+        if User.objects.filter(email=clean_email).exists():
+            errors.add("admin.email", _("A user with this e-mail address already exists."))
     channel = clean_purchase_channel(purchase_channel or {"type": "direct"}, errors)
     start = start_date or clock.business_date(now)
+    if start > clock.business_date(now) + timedelta(days=MAX_START_DAYS_AHEAD):
+        # Also keeps month arithmetic far from the end of the calendar (year 9999).
+        errors.add("start_date", _("Give a start date within a year from today."))
     if not isinstance(currency, str) or len(currency) != 3:
         errors.add("currency", _("Give a three-letter currency code such as EUR."))
     elif edition_obj is not None:
+        currency = currency.upper()  # prices are stored under the upper-case code
         book = _collect(errors, price_book_on, start)
         if book is not None and book.get(license_product(edition_obj.code), currency) is None:
             errors.add(
@@ -248,8 +260,13 @@ def rename_organization(
     clean = clean_text(name if isinstance(name, str) else "", "name", required=True, max_length=200)
     permissions.require(actor, organization, Permission.MANAGE_SUBSCRIPTION)
     locked = Organization.objects.select_for_update(no_key=True).get(pk=organization.pk)
+    _rename_locked(locked, clean, actor=actor, now=now)
+    return locked
+
+
+def _rename_locked(locked: Organization, clean: str, *, actor: Actor, now: datetime) -> None:
     if locked.name == clean:
-        return locked
+        return
     before = locked.name
     locked.name = clean
     locked.save(update_fields=["name"])
@@ -264,7 +281,6 @@ def rename_organization(
         after={"name": clean},
     )
     emit(Event("subscription.updated", str(locked.pk), {}))
-    return locked
 
 
 @transaction.atomic(durable=True)
@@ -277,6 +293,13 @@ def set_purchase_channel(
     clean = clean_purchase_channel(channel, errors)
     errors.raise_if_any()
     locked = Organization.objects.select_for_update(no_key=True).get(pk=organization.pk)
+    _set_channel_locked(locked, clean, actor=actor, now=now)
+    return locked
+
+
+def _set_channel_locked(
+    locked: Organization, clean: ChannelInput, *, actor: Actor, now: datetime
+) -> None:
     before = {
         "type": locked.purchase_channel,
         "name": locked.marketplace_name,
@@ -284,7 +307,7 @@ def set_purchase_channel(
     }
     after = {"type": clean.type, "name": clean.name, "url": clean.url}
     if before == after:
-        return locked
+        return
     locked.purchase_channel = clean.type
     locked.marketplace_name = clean.name
     locked.marketplace_url = clean.url
@@ -299,6 +322,49 @@ def set_purchase_channel(
         after=after,
     )
     emit(Event("subscription.updated", str(locked.pk), {}))
+
+
+UNCHANGED: Any = object()
+
+
+@transaction.atomic(durable=True)
+def update_organization(
+    *,
+    organization: Organization,
+    name: object = UNCHANGED,
+    purchase_channel: object = UNCHANGED,
+    actor: Actor,
+    now: datetime,
+) -> Organization:
+    """Change the name and/or the purchase channel together, or nothing (Rule 14).
+
+    The name: organisation administrators too; the purchase channel: vendor and customer
+    service only. Every field is checked before anything is saved.
+    """
+    errors = FieldErrors()
+    clean_name = None
+    if name is not UNCHANGED:
+        clean_name = _collect(
+            errors,
+            clean_text,
+            name if isinstance(name, str) else "",
+            "name",
+            required=True,
+            max_length=200,
+        )
+    channel = None
+    if purchase_channel is not UNCHANGED:
+        channel = clean_purchase_channel(purchase_channel, errors)
+    errors.raise_if_any()
+    if clean_name is not None:
+        permissions.require(actor, organization, Permission.MANAGE_SUBSCRIPTION)
+    if channel is not None:
+        permissions.require_vendor_or_staff(actor, billing_role=True)
+    locked = Organization.objects.select_for_update(no_key=True).get(pk=organization.pk)
+    if clean_name is not None:
+        _rename_locked(locked, clean_name, actor=actor, now=now)
+    if channel is not None:
+        _set_channel_locked(locked, channel, actor=actor, now=now)
     return locked
 
 

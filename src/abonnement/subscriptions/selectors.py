@@ -7,6 +7,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
+from django.db.models import QuerySet
+
 from abonnement.catalog.models import (
     Availability,
     Edition,
@@ -20,7 +22,7 @@ from abonnement.catalog.selectors import PriceBook, availability_map, price_book
 from abonnement.core import clock
 from abonnement.core.money import quantize
 from abonnement.core.periods import Period, next_period
-from abonnement.subscriptions.models import Subscription, SubscriptionAddOn
+from abonnement.subscriptions.models import EditionChangeRequest, Subscription, SubscriptionAddOn
 
 
 @dataclass(frozen=True)
@@ -259,3 +261,38 @@ def due_for_rollover(subscription: Subscription, today: date) -> bool:
 
 def feature_by_code(code: str) -> Feature | None:
     return Feature.objects.filter(code=code).first()
+
+
+@dataclass(frozen=True)
+class EditionPage:
+    """The edition now and next, the editions there are, and the organisation's requests."""
+
+    subscription: Subscription
+    editions: list[Edition]
+    requests: list[EditionChangeRequest]
+
+    @property
+    def next_edition(self) -> Edition:
+        return self.subscription.next_edition or self.subscription.edition
+
+
+def edition_page(*, organization_id: UUID) -> EditionPage:
+    subscription = get_subscription(organization_id)
+    return EditionPage(
+        subscription=subscription,
+        editions=list(Edition.objects.order_by("position", "code")),
+        requests=list(
+            EditionChangeRequest.objects.filter(organization_id=organization_id)
+            .select_related("edition")
+            .order_by("-created_at", "-id")[:50]
+        ),
+    )
+
+
+def edition_requests_of(*, organization_id: UUID) -> QuerySet[EditionChangeRequest]:
+    """The organisation's edition-change requests, newest first."""
+    return (
+        EditionChangeRequest.objects.filter(organization_id=organization_id)
+        .select_related("edition")
+        .order_by("-created_at", "-id")
+    )

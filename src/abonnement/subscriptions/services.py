@@ -608,10 +608,12 @@ def schedule_edition_change(
     edition: str,
     actor: Actor,
     now: datetime,
-    request_id: int | None = None,
 ) -> Subscription:
-    """Customer service (or the vendor's API) sets the next period's edition (Rule 5)."""
-    permissions.require_vendor_or_staff(actor)
+    """Customer service (or the vendor's API) sets the next period's edition (Rule 5).
+
+    Staff need the billing role; support staff schedule only by answering a customer's
+    request (``decide_edition_request``)."""
+    permissions.require_vendor_or_staff(actor, billing_role=True)
     return _schedule_edition_locked(
         organization=organization, edition_code=edition, actor=actor, now=now, reason=""
     )
@@ -624,6 +626,8 @@ def _schedule_edition_locked(
     subscription = lock_subscription(organization_id=organization.pk, now=now)
     _edition_price_check(subscription, target)
     before = (subscription.next_edition or subscription.edition).code
+    if before == target.code:
+        return subscription  # already what the next period holds: no change, no history
     subscription.next_edition = None if target.pk == subscription.edition_id else target
     subscription.updated_at = now
     subscription.save(update_fields=["next_edition", "updated_at"])
@@ -646,7 +650,7 @@ def _schedule_edition_locked(
 def cancel_edition_change(
     *, organization: Organization, actor: Actor, now: datetime
 ) -> Subscription:
-    permissions.require_vendor_or_staff(actor)
+    permissions.require_vendor_or_staff(actor, billing_role=True)
     subscription = lock_subscription(organization_id=organization.pk, now=now)
     if subscription.next_edition_id is None:
         raise ValidationFailed.single("edition", _("No edition change is scheduled."))
@@ -735,12 +739,19 @@ def decide_edition_request(
             now=now,
             reason=f"Edition-change request {request.pk}",
         )
-    EditionChangeRequest.objects.filter(pk=request.pk).update(
+    # Conditional on still being open: of two agents answering at once, the second one's
+    # UPDATE waits for the first's row lock, then matches nothing and is refused (its
+    # scheduling above rolls back with it).
+    answered = EditionChangeRequest.objects.filter(
+        pk=request.pk, status=EditionRequestStatus.OPEN
+    ).update(
         status=EditionRequestStatus.SCHEDULED if schedule else EditionRequestStatus.DECLINED,
         response=text,
         decided_at=now,
         decided_by=actor.name,
     )
+    if not answered:
+        raise ValidationFailed.single("status", _("This request has already been answered."))
     request.refresh_from_db()
     record(
         organization_id=request.organization_id,

@@ -1,0 +1,134 @@
+"""The history is append-only (PRODUCT.md Rule 13; DESIGN "History")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+
+from abonnement.core.actor import Actor
+from abonnement.history.models import HistoryEntry, HistoryKind
+from abonnement.history.services import record
+from tests.conftest import NOW
+
+pytestmark = pytest.mark.django_db
+
+postgres_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the trigger exists on PostgreSQL only"
+)
+
+
+def entry(org: Any, admin: Actor) -> HistoryEntry:
+    return record(
+        organization_id=org.pk,
+        actor=admin,
+        now=NOW,
+        kind=HistoryKind.ORGANIZATION,
+        action="name_changed",
+        subject="Testi Oy",
+        before={"name": "Old Oy"},
+        after={"name": "Testi Oy"},
+    )
+
+
+def stored(pk: int) -> dict[str, Any]:
+    return HistoryEntry.objects.filter(pk=pk).values().get()
+
+
+class TestModel:
+    def test_recording_appends_a_row(self, org: Any, admin: Actor) -> None:
+        created = entry(org, admin)
+        row = stored(created.pk)
+        assert admin.user is not None
+        assert {k: v for k, v in row.items() if k not in ("id", "organization_id")} == {
+            "at": NOW,
+            "actor_type": "user",
+            "actor_name": "Anna Admin",
+            "actor_user_id": admin.user.pk,
+            "channel": "portal",
+            "kind": "organization",
+            "action": "name_changed",
+            "subject": "Testi Oy",
+            "before": {"name": "Old Oy"},
+            "after": {"name": "Testi Oy"},
+            "reason": "",
+        }
+
+    def test_saving_an_existing_entry_raises(self, org: Any, admin: Actor) -> None:
+        created = entry(org, admin)
+        before = stored(created.pk)
+        created.reason = "rewritten"
+        with pytest.raises(RuntimeError, match="append-only"):
+            created.save()
+        assert stored(created.pk) == before
+
+    def test_saving_a_re_read_entry_raises(self, org: Any, admin: Actor) -> None:
+        created = entry(org, admin)
+        again = HistoryEntry.objects.get(pk=created.pk)
+        again.after = {"name": "Forged Oy"}
+        with pytest.raises(RuntimeError, match="append-only"):
+            again.save(update_fields=["after"])
+        assert stored(created.pk)["after"] == {"name": "Testi Oy"}
+
+    def test_deleting_an_entry_raises(self, org: Any, admin: Actor) -> None:
+        created = entry(org, admin)
+        count = HistoryEntry.objects.count()
+        with pytest.raises(RuntimeError, match="append-only"):
+            created.delete()
+        assert HistoryEntry.objects.count() == count
+
+    def test_long_texts_are_cut_to_their_columns(self, org: Any, admin: Actor) -> None:
+        created = record(
+            organization_id=org.pk,
+            actor=Actor.vendor_token("v" * 300),
+            now=NOW,
+            kind=HistoryKind.ORGANIZATION,
+            action="name_changed",
+            subject="s" * 10_000,
+            reason="r" * 10_000,
+        )
+        row = stored(created.pk)
+        assert (len(row["actor_name"]), len(row["subject"]), len(row["reason"])) == (200, 200, 500)
+
+
+@postgres_only
+class TestDatabaseTrigger:
+    def test_raw_update_is_refused(self, org: Any, admin: Actor) -> None:
+        created = entry(org, admin)
+        before = stored(created.pk)
+        table = HistoryEntry._meta.db_table
+        with (
+            pytest.raises(DatabaseError, match="history entries are append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(f"UPDATE {table} SET reason = 'forged' WHERE id = %s", [created.pk])
+        assert stored(created.pk) == before
+
+    def test_raw_delete_is_refused(self, org: Any, admin: Actor) -> None:
+        created = entry(org, admin)
+        count = HistoryEntry.objects.count()
+        table = HistoryEntry._meta.db_table
+        with (
+            pytest.raises(DatabaseError, match="history entries are append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(f"DELETE FROM {table} WHERE id = %s", [created.pk])
+        assert HistoryEntry.objects.count() == count
+
+    def test_queryset_update_and_delete_are_refused(self, org: Any, admin: Actor) -> None:
+        created = entry(org, admin)
+        before = stored(created.pk)
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            HistoryEntry.objects.filter(pk=created.pk).update(reason="forged")
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            HistoryEntry.objects.filter(pk=created.pk).delete()
+        assert stored(created.pk) == before
+
+    def test_inserting_is_still_allowed(self, org: Any, admin: Actor) -> None:
+        count = HistoryEntry.objects.count()
+        entry(org, admin)
+        entry(org, admin)
+        assert HistoryEntry.objects.count() == count + 2
