@@ -133,6 +133,7 @@ def generate_due_subscriptions(
                     "4.0000",
                     book.price_list_id,  # type: ignore[attr-defined]
                     0,
+                    "{}",
                     created_at,
                 )
             )
@@ -176,6 +177,7 @@ def generate_due_subscriptions(
                     "storage_unit_price",
                     "price_list_id",
                     "storage_used_gb",
+                    "add_on_prices",
                     "updated_at",
                 ],
                 subs,

@@ -279,3 +279,23 @@ class TestAdvanceClock:
 
 def test_admin_actor_helper_matches_the_provisioned_admin(org: Any) -> None:
     assert admin_of(org).name == "Anna Admin"
+
+
+class TestAddOnPriceSnapshot:
+    def test_editing_the_list_in_force_does_not_reprice_the_started_period(
+        self, org: Any, admin: Any
+    ) -> None:
+        Price.objects.filter(
+            product="add_on:sso", currency="EUR", price_list__effective_from=date(2026, 1, 1)
+        ).update(monthly_amount=Decimal("50.00"))
+        change = set_feature_enabled(
+            organization=org, code="sso", enabled=True, actor=admin, now=NOW
+        )
+        # Still 8.00 from the period start: 8 × 6 × 167 / 181 = 44.2873… → 44.29
+        assert change.order is not None and change.order.total == Decimal("44.29")
+        assert change.state.monthly_price == Decimal("8.0000")
+
+    def test_the_next_period_takes_the_snapshot_of_its_own_start(self, org: Any) -> None:
+        roll_over_subscriptions(now=JULY)
+        sub = Subscription.objects.get(organization=org)
+        assert sub.add_on_prices == {"crm": "16.0000", "scim": "4.0000", "sso": "9.0000"}

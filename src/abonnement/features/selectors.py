@@ -8,8 +8,8 @@ from uuid import UUID
 
 from django.utils.translation import gettext as _
 
-from abonnement.catalog.models import Availability, Edition, Feature, add_on_product
-from abonnement.catalog.selectors import availability_map, price_book
+from abonnement.catalog.models import Availability, Edition, Feature
+from abonnement.catalog.selectors import availability_map
 from abonnement.core.errors import NotFound
 from abonnement.features.models import FeatureSwitch
 from abonnement.subscriptions.models import Subscription
@@ -50,8 +50,6 @@ def feature_states(*, subscription: Subscription) -> list[FeatureState]:
             "feature_id", flat=True
         )
     )
-    book = price_book(subscription.price_list_id)
-    currency = subscription.organization.currency
     states = []
     for feature in features:
         offer = offers.get((subscription.edition_id, feature.pk), Availability.UNAVAILABLE)
@@ -66,8 +64,8 @@ def feature_states(*, subscription: Subscription) -> list[FeatureState]:
                 availability=offer,
                 enabled=feature.pk in enabled,
                 monthly_price=(
-                    book.get(add_on_product(feature.code), currency)
-                    if offer == Availability.ADD_ON
+                    Decimal(subscription.add_on_prices[feature.code])
+                    if offer == Availability.ADD_ON and feature.code in subscription.add_on_prices
                     else None
                 ),
                 requires=[r.code for r in feature.requires.all()],

@@ -35,6 +35,10 @@ class Subscription(models.Model):
     license_unit_price = models.DecimalField(max_digits=14, decimal_places=4)
     storage_unit_price = models.DecimalField(max_digits=14, decimal_places=4)
     price_list = models.ForeignKey("catalog.PriceList", on_delete=models.PROTECT, related_name="+")
+    # The monthly prices of the edition's paid add-ons at the period start, by feature code
+    # (strings with four decimals): an add-on bought mid-period costs what it cost when the
+    # period started, whatever a later price-list edit says (Rule 7).
+    add_on_prices = models.JSONField(default=dict, blank=True)
     storage_used_gb = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     updated_at = models.DateTimeField()
 

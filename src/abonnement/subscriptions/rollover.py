@@ -19,6 +19,7 @@ Contract (PRODUCT.md Rules 1, 2, 5, 7, 8, 9):
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -251,6 +252,9 @@ class _Dialect:
     def money(self, cents: str) -> str:
         return cents if self.postgres else f"({cents}) / 100.0"
 
+    def json_value(self, column: str) -> str:
+        return f"CAST({column} AS jsonb)" if self.postgres else column
+
     def money_text(self, column: str) -> str:
         return f"CAST({column} AS TEXT)" if self.postgres else f"printf('%.2f', {column})"
 
@@ -276,7 +280,8 @@ def _staging(d: _Dialect) -> None:
         "rollover_period": "old_end date, months integer, anchor integer, new_start date, "
         "new_end date, price_list_id bigint",
         "rollover_unit": f"price_list_id bigint, edition_id bigint, currency varchar(3), "
-        f"pack_id bigint, license_price {d.price_type}, storage_price {d.price_type}",
+        f"pack_id bigint, license_price {d.price_type}, storage_price {d.price_type}, "
+        "add_on_prices text",
         "rollover_add_on": f"price_list_id bigint, edition_id bigint, currency varchar(3), "
         f"feature_id bigint, price {d.price_type}",
     }
@@ -373,10 +378,17 @@ def _roll_batch(
         book = catalog.book(list_id)
         unit_key = (list_id, edition_id, currency, pack_id)
         if unit_key not in units:
+            codes = [
+                catalog.features[f].code for f in catalog.add_ons_by_edition.get(edition_id, ())
+            ]
+            snapshot = {
+                code: f"{book.price(add_on_product(code), currency):.4f}" for code in sorted(codes)
+            }
             units[unit_key] = (
                 *unit_key,
                 d.price(book.price(license_product(catalog.editions[edition_id].code), currency)),
                 d.price(book.price(storage_product(catalog.packs[pack_id].code), currency)),
+                json.dumps(snapshot),
             )
         for feature_id in catalog.add_ons_by_edition.get(edition_id, ()):
             add_on_key = (list_id, edition_id, currency, feature_id)
@@ -396,7 +408,15 @@ def _roll_batch(
     )
     _insert_rows(
         "rollover_unit",
-        ["price_list_id", "edition_id", "currency", "pack_id", "license_price", "storage_price"],
+        [
+            "price_list_id",
+            "edition_id",
+            "currency",
+            "pack_id",
+            "license_price",
+            "storage_price",
+            "add_on_prices",
+        ],
         list(units.values()),
     )
     _insert_rows(
@@ -529,7 +549,8 @@ def _roll_batch(
                 next_edition_id = NULL, licenses = c.licenses_next,
                 storage_packs = c.packs_next, license_unit_price = {d.unit("u.license_price")},
                 storage_unit_price = {d.unit("u.storage_price")},
-                price_list_id = p.price_list_id, updated_at = %s
+                price_list_id = p.price_list_id,
+                add_on_prices = {d.json_value("u.add_on_prices")}, updated_at = %s
             FROM rollover_claim c {_PERIOD} {_UNIT}
             WHERE {sub}.id = c.id""",
             [at],

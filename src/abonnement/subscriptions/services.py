@@ -26,7 +26,7 @@ from abonnement.catalog.models import (
     license_product,
     storage_product,
 )
-from abonnement.catalog.selectors import get_edition, price_book_on
+from abonnement.catalog.selectors import PriceBook, get_edition, price_book_on
 from abonnement.core import clock
 from abonnement.core.actor import Actor
 from abonnement.core.errors import NotFound, ValidationFailed
@@ -449,12 +449,23 @@ def add_on_purchase_line(*, subscription: Subscription, feature: Feature, today:
 
 
 def _current_add_on_price(subscription: Subscription, feature: Feature) -> Decimal:
-    """Add-ons bought during a period use the price list of that period (Rule 7)."""
-    from abonnement.catalog.selectors import price_book
+    """Add-ons bought during a period cost what they cost at its start (Rule 7)."""
+    from abonnement.catalog.errors import MissingPrice
 
-    return price_book(subscription.price_list_id).price(
-        add_on_product(feature.code), subscription.organization.currency
-    )
+    price = subscription.add_on_prices.get(feature.code)
+    if price is None:
+        raise MissingPrice(add_on_product(feature.code), subscription.organization.currency)
+    return Decimal(price)
+
+
+def add_on_price_snapshot(*, book: PriceBook, edition_id: int, currency: str) -> dict[str, str]:
+    """The edition's paid add-ons at the prices of ``book``, as stored on the subscription."""
+    from abonnement.catalog.models import Availability, FeatureAvailability
+
+    codes = FeatureAvailability.objects.filter(
+        edition_id=edition_id, availability=Availability.ADD_ON
+    ).values_list("feature__code", flat=True)
+    return {code: f"{book.price(add_on_product(code), currency):.4f}" for code in sorted(codes)}
 
 
 def start_add_on_locked(
@@ -564,6 +575,9 @@ def create_subscription_locked(
         license_unit_price=license_price,
         storage_unit_price=storage_price,
         price_list_id=book.price_list_id,
+        add_on_prices=add_on_price_snapshot(
+            book=book, edition_id=edition.pk, currency=organization.currency
+        ),
         updated_at=now,
     )
     quantity = Decimal(licenses * period_months)
