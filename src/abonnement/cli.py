@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -71,6 +72,13 @@ def _parser() -> argparse.ArgumentParser:
     clock_set.add_argument("instant", type=_instant)
     clock_commands.add_parser("show", help="print the clock's instant")
 
+    reminders = commands.add_parser(
+        "reminders",
+        help="queue the due period-end reminders (once per period) and re-queue lost "
+        "document work; run it daily",
+    )
+    reminders.add_argument("--at", type=_instant, help="the instant to act at (ISO 8601)")
+
     token = commands.add_parser("token", help="API tokens")
     token_commands = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
     create = token_commands.add_parser("create", help="create a token and print it once")
@@ -110,7 +118,13 @@ def _run(args: argparse.Namespace) -> int:
         print_logins(stdout=sys.stdout, base_url=f"http://{args.host}:{args.port}")
         if args.no_serve:
             return 0
-        return _serve(args.host, args.port, args.workers)
+        # The demo delivers its documents too: a background worker beside the web server.
+        worker = subprocess.Popen([sys.executable, "-m", "abonnement.cli", "worker"])
+        try:
+            return _serve(args.host, args.port, args.workers)
+        finally:
+            worker.terminate()
+            worker.wait(timeout=10)
     if command == "worker":
         call_command("db_worker", batch=args.batch, no_startup_delay=True)
         return 0
@@ -118,6 +132,18 @@ def _run(args: argparse.Namespace) -> int:
         return _rollover(args)
     if command == "clock":
         return _clock(args)
+    if command == "reminders":
+        from abonnement.core import clock
+        from abonnement.invoicing.services import requeue_missing_work, send_period_reminders
+
+        now = args.at or clock.now()
+        count = send_period_reminders(now=now)
+        requeued = requeue_missing_work(now=now)
+        print(
+            f"{count} reminders queued; re-queued {requeued.orders} orders without documents "
+            f"and {requeued.deliveries} stranded deliveries"
+        )
+        return 0
     if command == "token":
         from abonnement.accounts.services import create_vendor_token
         from abonnement.core import clock
@@ -156,6 +182,10 @@ def _clock(args: argparse.Namespace) -> int:
         return 0
     result = advance_clock(to=args.instant, now=clock.now())
     print(f"clock set to {args.instant.isoformat()}; {result.summary()}")
+    from abonnement.invoicing.services import send_period_reminders
+
+    # Reminders that fell due while the clock moved go out as they would have (once each).
+    print(f"{send_period_reminders(now=args.instant)} period-end reminders queued")
     return 0
 
 

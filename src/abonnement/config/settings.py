@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "abonnement.features",
     "abonnement.billing",
     "abonnement.orders",
+    "abonnement.invoicing",
 ]
 
 MIDDLEWARE = [
@@ -133,6 +134,10 @@ BUSINESS_TIME_ZONE = os.environ.get("ABONNEMENT_TIME_ZONE", "Europe/Helsinki")
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns when it is missing
+# Serve the apps' static files (the API docs' assets) without a collectstatic step, so
+# `abonnement demo` and `serve` work from a fresh install.
+WHITENOISE_USE_FINDERS = True
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -172,7 +177,7 @@ TASKS = {
     }
 }
 
-ROLLOVER_BATCH_SIZE = int(os.environ.get("ABONNEMENT_ROLLOVER_BATCH_SIZE", "2000"))
+ROLLOVER_BATCH_SIZE = int(os.environ.get("ABONNEMENT_ROLLOVER_BATCH_SIZE", "5000"))
 MAX_LICENSES = 100_000
 
 LOGGING = {
@@ -181,3 +186,26 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("ABONNEMENT_LOG_LEVEL", "WARNING")},
 }
+
+# Documents (invoicing app): the official e-invoice rules (XSD + CEN + Peppol schematron),
+# the folder the built-in operator adapter writes to, payment terms and reminders.
+EINVOICE_RULES_DIR = Path(
+    os.environ.get(
+        "ABONNEMENT_EINVOICE_RULES_DIR",
+        BASE_DIR.parent.parent.parent / "shared" / "einvoice-rules",
+    )
+)
+ABONNEMENT_OUTBOX_DIR = Path(os.environ.get("ABONNEMENT_OUTBOX_DIR", DATA_DIR / "outbox"))
+PAYMENT_TERMS_DAYS = int(os.environ.get("ABONNEMENT_PAYMENT_TERMS_DAYS", "14"))
+REMINDER_DAYS = int(os.environ.get("ABONNEMENT_REMINDER_DAYS", "14"))
+# Delivery adapters per channel (dotted paths); "einvoice" gets the UBL and its routing.
+DELIVERY_ADAPTERS = {
+    "email": os.environ.get(
+        "ABONNEMENT_EMAIL_ADAPTER", "abonnement.invoicing.delivery.EmailAdapter"
+    ),
+    "einvoice": os.environ.get(
+        "ABONNEMENT_EINVOICE_ADAPTER", "abonnement.invoicing.delivery.OutboxAdapter"
+    ),
+}
+DELIVERY_MAX_ATTEMPTS = int(os.environ.get("ABONNEMENT_DELIVERY_MAX_ATTEMPTS", "8"))
+DELIVERY_RETRY_BASE_SECONDS = float(os.environ.get("ABONNEMENT_DELIVERY_RETRY_BASE", "60"))

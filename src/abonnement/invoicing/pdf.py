@@ -1,0 +1,247 @@
+"""PDF of an order confirmation, invoice or credit note (ReportLab), in the document's
+language.
+
+A pure function of the snapshot: ``render_pdf(snapshot) -> bytes``. ReportLab's invariant
+mode leaves out creation dates and random document ids, so the same snapshot always gives
+the same bytes. Built-in Helvetica covers €, ä, ö, å and ×; no font files are needed.
+"""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.lib.utils import simpleSplit
+from reportlab.pdfgen.canvas import Canvas
+
+from abonnement.invoicing import texts
+from abonnement.invoicing.documents import (
+    KIND_CONFIRMATION,
+    KIND_CREDIT_NOTE,
+    Party,
+    Snapshot,
+)
+from abonnement.invoicing.reference import grouped
+
+PAGE_WIDTH, PAGE_HEIGHT = A4
+LEFT = 20 * mm
+RIGHT = PAGE_WIDTH - 20 * mm
+TOP = PAGE_HEIGHT - 20 * mm
+BOTTOM = 28 * mm
+FONT = "Helvetica"
+BOLD = "Helvetica-Bold"
+
+# Column right edges (numbers are right-aligned), and the description's width.
+COL_QUANTITY = LEFT + 108 * mm
+COL_PRICE = LEFT + 132 * mm
+COL_VAT = LEFT + 146 * mm
+COL_AMOUNT = RIGHT
+DESCRIPTION_WIDTH = 84 * mm
+
+
+def _title_key(snapshot: Snapshot) -> str:
+    return snapshot.kind
+
+
+def _party_lines(party: Party, language: str, *, with_ids: bool) -> list[str]:
+    lines = [party.street, " ".join(p for p in (party.postal_code, party.city) if p)]
+    lines.append(party.country)
+    if with_ids and party.vat_number:
+        lines.append(f"{texts.text(language, 'vat_number')} {party.vat_number}")
+    if with_ids and party.business_id:
+        lines.append(f"{texts.text(language, 'business_id')} {party.business_id}")
+    return [line for line in lines if line]
+
+
+class _Writer:
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        self.language = snapshot.language
+        self.buffer = io.BytesIO()
+        self.canvas = Canvas(self.buffer, pagesize=A4, invariant=1, pageCompression=1)
+        title = texts.text(self.language, _title_key(snapshot))
+        self.canvas.setTitle(f"{title} {snapshot.number}")
+        self.canvas.setAuthor(snapshot.seller.name)
+        self.page = 1
+        self.sign = Decimal(-1) if snapshot.kind == KIND_CREDIT_NOTE else Decimal(1)
+
+    def t(self, key: str) -> str:
+        return texts.text(self.language, key)
+
+    def money(self, amount: Decimal) -> str:
+        return texts.money(amount * self.sign, self.snapshot.currency, self.language)
+
+    def text(self, x: float, y: float, value: str, *, font: str = FONT, size: float = 9) -> None:
+        self.canvas.setFont(font, size)
+        self.canvas.drawString(x, y, value)
+
+    def right(self, x: float, y: float, value: str, *, font: str = FONT, size: float = 9) -> None:
+        self.canvas.setFont(font, size)
+        self.canvas.drawRightString(x, y, value)
+
+    def footer(self) -> None:
+        snapshot = self.snapshot
+        parts = [snapshot.seller.name]
+        if snapshot.seller_iban:
+            parts.append(f"{self.t('bank')} {snapshot.seller_iban}")
+        if snapshot.seller_bic:
+            parts.append(f"{self.t('bic')} {snapshot.seller_bic}")
+        self.canvas.setLineWidth(0.5)
+        self.canvas.line(LEFT, BOTTOM - 6 * mm, RIGHT, BOTTOM - 6 * mm)
+        self.text(LEFT, BOTTOM - 11 * mm, " · ".join(parts), size=8)
+        self.right(RIGHT, BOTTOM - 11 * mm, f"{self.t('page')} {self.page}", size=8)
+
+    def new_page(self) -> float:
+        self.footer()
+        self.canvas.showPage()
+        self.page += 1
+        return self.table_header(TOP)
+
+    def header(self) -> float:
+        snapshot = self.snapshot
+        seller = snapshot.seller
+        y = TOP
+        self.text(LEFT, y, seller.name, font=BOLD, size=12)
+        for line in _party_lines(seller, self.language, with_ids=True):
+            y -= 12
+            self.text(LEFT, y, line)
+        self.right(RIGHT, TOP, self.t(_title_key(snapshot)), font=BOLD, size=18)
+
+        meta: list[tuple[str, str]] = []
+        if snapshot.kind == KIND_CONFIRMATION:
+            meta.append((self.t("order_number"), snapshot.number))
+        else:
+            key = "credit_note_number" if snapshot.kind == KIND_CREDIT_NOTE else "invoice_number"
+            meta.append((self.t(key), snapshot.number))
+        meta.append((self.t("issue_date"), texts.day(snapshot.issue_date, self.language)))
+        if snapshot.kind == KIND_CREDIT_NOTE:
+            meta.append((self.t("credits_invoice"), snapshot.credited_number))
+        elif snapshot.kind != KIND_CONFIRMATION and snapshot.due_date is not None:
+            meta.append((self.t("due_date"), texts.day(snapshot.due_date, self.language)))
+            meta.append((self.t("payment_reference"), grouped(snapshot.payment_reference)))
+        if snapshot.kind != KIND_CONFIRMATION:
+            meta.append((self.t("order_number"), snapshot.order_number))
+        if snapshot.buyer_reference:
+            meta.append((self.t("your_reference"), snapshot.buyer_reference))
+        period = (
+            f"{texts.day(snapshot.period_start, self.language)} – "
+            f"{texts.day(snapshot.period_end, self.language)}"
+        )
+        meta.append((self.t("period"), period))
+        my = TOP - 26
+        for label, value in meta:
+            self.text(RIGHT - 85 * mm, my, label, size=9)
+            self.right(RIGHT, my, value, font=BOLD, size=9)
+            my -= 12
+
+        y = min(y, my) - 18
+        self.text(LEFT, y, self.t("buyer"), font=BOLD, size=8)
+        y -= 13
+        self.text(LEFT, y, snapshot.buyer.name, font=BOLD, size=10)
+        for line in _party_lines(snapshot.buyer, self.language, with_ids=True):
+            y -= 12
+            self.text(LEFT, y, line)
+        return self.table_header(y - 26)
+
+    def table_header(self, y: float) -> float:
+        self.text(LEFT, y, self.t("description"), font=BOLD, size=8)
+        self.right(COL_QUANTITY, y, self.t("quantity"), font=BOLD, size=8)
+        self.right(COL_PRICE, y, self.t("unit_price"), font=BOLD, size=8)
+        self.right(COL_VAT, y, self.t("vat_rate"), font=BOLD, size=8)
+        self.right(COL_AMOUNT, y, self.t("amount"), font=BOLD, size=8)
+        self.canvas.setLineWidth(0.5)
+        self.canvas.line(LEFT, y - 4, RIGHT, y - 4)
+        return y - 16
+
+    def lines(self, y: float) -> float:
+        snapshot = self.snapshot
+        for line in snapshot.lines:
+            description = simpleSplit(line.description, FONT, 9, DESCRIPTION_WIDTH)
+            extra = []
+            if line.days is not None and line.period_days:
+                extra.append(
+                    f"{texts.day(line.period_start, self.language)} – "
+                    f"{texts.day(line.period_end, self.language)}: "
+                    f"{line.days}/{line.period_days} {self.t('days')}"
+                )
+            needed = 12 * (len(description) + len(extra)) + 4
+            if y - needed < BOTTOM:
+                y = self.new_page()
+            self.right(COL_QUANTITY, y, texts.quantity(line.quantity, self.language))
+            self.right(COL_PRICE, y, texts.number(line.unit_price, self.language))
+            self.right(COL_VAT, y, texts.quantity(line.vat_rate, self.language))
+            self.right(COL_AMOUNT, y, self.money(line.amount))
+            for row in description:
+                self.text(LEFT, y, row)
+                y -= 12
+            for row in extra:
+                self.text(LEFT, y, row, size=8)
+                y -= 12
+            y -= 4
+        return y
+
+    def totals(self, y: float) -> float:
+        snapshot = self.snapshot
+        rows = 2 + len(snapshot.vat)
+        if y - 14 * rows - 10 < BOTTOM:
+            y = self.new_page()
+        self.canvas.setLineWidth(0.5)
+        self.canvas.line(COL_PRICE - 40 * mm, y + 6, RIGHT, y + 6)
+        y -= 8
+        label_x = COL_PRICE - 40 * mm
+        self.text(label_x, y, self.t("net_total"))
+        self.right(RIGHT, y, self.money(snapshot.net_total))
+        for vat in snapshot.vat:
+            y -= 14
+            rate = texts.percent(vat.rate, self.language)
+            self.text(label_x, y, f"{self.t('vat')} {rate} ({vat.category})")
+            self.right(RIGHT, y, self.money(vat.tax))
+        y -= 16
+        if snapshot.kind == KIND_CREDIT_NOTE:
+            key = "credited_total"
+        elif snapshot.kind == KIND_CONFIRMATION:
+            key = "total"
+        else:
+            key = "total_due"
+        self.text(label_x, y, self.t(key), font=BOLD, size=11)
+        self.right(RIGHT, y, self.money(snapshot.total), font=BOLD, size=11)
+        return y - 24
+
+    def notes(self, y: float) -> float:
+        snapshot = self.snapshot
+        paragraphs = [n for n in snapshot.notes if n]
+        if snapshot.reason:
+            paragraphs.append(f"{self.t('reason')}: {snapshot.reason}")
+        for paragraph in paragraphs:
+            rows = simpleSplit(paragraph, FONT, 9, RIGHT - LEFT)
+            if y - 12 * len(rows) < BOTTOM:
+                y = self.new_page()
+            for row in rows:
+                self.text(LEFT, y, row)
+                y -= 12
+            y -= 4
+        return y
+
+    def render(self) -> bytes:
+        y = self.header()
+        y = self.lines(y)
+        y = self.totals(y)
+        self.notes(y)
+        self.footer()
+        self.canvas.showPage()
+        self.canvas.save()
+        return self.buffer.getvalue()
+
+
+def render_pdf(snapshot: Snapshot) -> bytes:
+    return _Writer(snapshot).render()
+
+
+def pdf_filename(snapshot: Snapshot) -> str:
+    prefix = {
+        KIND_CONFIRMATION: "order-confirmation",
+        KIND_CREDIT_NOTE: "credit-note",
+    }.get(snapshot.kind, "invoice")
+    return f"{prefix}-{snapshot.number}.pdf"

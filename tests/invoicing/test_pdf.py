@@ -1,0 +1,99 @@
+"""PDFs: the words and figures a finance team reads, in the invoice language."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+
+from abonnement.invoicing.documents import KIND_CREDIT_NOTE, Snapshot
+from abonnement.invoicing.pdf import pdf_filename, render_pdf
+from abonnement.invoicing.services import credit_invoice, issue_invoice_for_order
+from abonnement.orders.models import Order
+from tests.conftest import NOW, VENDOR
+from tests.invoicing.conftest import dutch_customer, finnish_customer, norwegian_customer
+
+pytestmark = pytest.mark.django_db
+
+
+def text_of(content: bytes) -> str:
+    reader = PdfReader(io.BytesIO(content))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    return " ".join(text.replace("\xa0", " ").split())
+
+
+def documents_of(org: Any) -> Any:
+    return issue_invoice_for_order(order_id=Order.objects.get(organization=org).pk, now=NOW)
+
+
+def test_dutch_reverse_charge_invoice(catalog: None) -> None:
+    snapshot = Snapshot.from_json(documents_of(dutch_customer()).invoice.snapshot)
+    text = text_of(render_pdf(snapshot))
+    for expected in (
+        "Factuur",
+        "Factuurnummer 1",
+        "Vervaldatum 29 jan 2027",
+        "Betalingskenmerk RF34 1012",
+        "Uw referentie PO-4711",
+        "Voorbeeld B.V.",
+        "Btw-nummer NL004495445B01",
+        "Gebruikerslicenties, Basic × 5 × 12 maanden",
+        "Totaal excl. btw € 600,00",
+        "Btw 0 % (AE) € 0,00",
+        "Te betalen € 600,00",
+        "Btw verlegd: de afnemer voldoet de btw",
+    ):
+        assert expected in text, expected
+
+
+def test_english_outside_eu_invoice(catalog: None) -> None:
+    snapshot = Snapshot.from_json(documents_of(norwegian_customer()).invoice.snapshot)
+    text = text_of(render_pdf(snapshot))
+    for expected in (
+        "Invoice number 1",
+        "Due date 29 Jan 2027",
+        "Total due €105.00",
+        "Not subject to VAT in the EU",
+    ):
+        assert expected in text, expected
+    assert "VAT number" not in text
+
+
+def test_confirmation_and_credit_note(catalog: None) -> None:
+    documents = documents_of(finnish_customer())
+    confirmation = Snapshot.from_json(documents.confirmation.snapshot)
+    text = text_of(render_pdf(confirmation))
+    assert "Tilausvahvistus" in text and "Tilausnumero 1" in text
+    assert "Eräpäivä" not in text
+    assert "Kiitos tilauksestanne." in text
+    assert pdf_filename(confirmation) == "order-confirmation-1.pdf"
+
+    note = credit_invoice(invoice_id=documents.invoice.pk, reason="Virhe", actor=VENDOR, now=NOW)
+    snapshot = Snapshot.from_json(note.snapshot)
+    assert snapshot.kind == KIND_CREDIT_NOTE
+    text = text_of(render_pdf(snapshot))
+    for expected in (
+        "Hyvityslasku",
+        "Hyvittää laskun 1",
+        "Hyvitys yhteensä -1 506,00 €",
+        "Syy: Virhe",
+    ):
+        assert expected in text, expected
+    assert pdf_filename(snapshot) == "credit-note-2.pdf"
+
+
+def test_rendering_is_a_pure_function_of_the_snapshot(catalog: None) -> None:
+    snapshot = Snapshot.from_json(documents_of(finnish_customer()).invoice.snapshot)
+    assert render_pdf(snapshot) == render_pdf(Snapshot.from_json(snapshot.to_json()))
+
+
+def test_long_invoices_continue_on_further_pages(catalog: None) -> None:
+    snapshot = Snapshot.from_json(documents_of(finnish_customer()).invoice.snapshot)
+    (line,) = snapshot.lines
+    many = replace(snapshot, lines=tuple(replace(line, position=i) for i in range(1, 61)))
+    reader = PdfReader(io.BytesIO(render_pdf(many)))
+    assert len(reader.pages) >= 2
+    assert "Sivu 2" in reader.pages[1].extract_text()

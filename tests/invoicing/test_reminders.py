@@ -1,0 +1,104 @@
+"""Period-end reminders: N days before, to the subscription admins, once per period."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from django.core import mail
+from django.test import override_settings
+from django_tasks_db.models import DBTaskResult
+
+from abonnement.cli import main
+from abonnement.history.models import HistoryEntry
+from abonnement.invoicing.models import Delivery, PeriodReminder
+from abonnement.invoicing.services import (
+    Requeued,
+    issue_invoice_for_order,
+    requeue_missing_work,
+    send_delivery,
+    send_period_reminders,
+)
+from abonnement.orders.models import Order
+from abonnement.subscriptions.rollover import roll_over_subscriptions
+from tests.conftest import NOW, make_organization
+
+pytestmark = pytest.mark.django_db
+
+# Helsinki noon; the current period (6 months from 2027-01-01) ends on 2027-06-30.
+JUNE_15 = datetime(2027, 6, 15, 9, 0, tzinfo=UTC)
+JUNE_16 = datetime(2027, 6, 16, 9, 0, tzinfo=UTC)
+
+
+class TestSendPeriodReminders:
+    def test_nothing_before_the_reminder_window(self, org: object) -> None:
+        assert send_period_reminders(now=JUNE_15) == 0
+        assert not PeriodReminder.objects.exists()
+
+    def test_reminds_the_admins_once_per_period(self, org: object) -> None:
+        assert send_period_reminders(now=JUNE_16) == 1
+        assert send_period_reminders(now=JUNE_16) == 0
+        reminder = PeriodReminder.objects.get()
+        assert reminder.period_end.isoformat() == "2027-06-30"
+        delivery = Delivery.objects.get(reminder=reminder)
+        assert send_delivery(delivery_id=delivery.pk, now=JUNE_16).status == "sent"
+        (message,) = mail.outbox
+        assert message.to == ["admin@testi.example"]
+        assert message.subject == "Your subscription renews on 1 Jul 2027"
+        for expected in (
+            "ends on 30 Jun 2027",
+            "1 Jul 2027 to 31 Dec 2027",
+            "Edition: Pro",
+            "User licences: 10",
+            "Monthly price: €210.00",
+            "Price of the period: €1,260.00 (excl. VAT)",
+            "must be made by 30 Jun 2027",
+        ):
+            assert expected in message.body, expected
+        entry = HistoryEntry.objects.get(action="period_reminder_created")
+        assert (entry.kind, entry.actor_type) == ("period", "system")
+
+    def test_the_next_period_gets_its_own_reminder(self, org: object) -> None:
+        send_period_reminders(now=JUNE_16)
+        roll_over_subscriptions(now=datetime(2027, 7, 1, 7, 0, tzinfo=UTC))
+        assert send_period_reminders(now=datetime(2027, 12, 20, 9, 0, tzinfo=UTC)) == 1
+        assert PeriodReminder.objects.count() == 2
+
+    @override_settings(REMINDER_DAYS=30)
+    def test_the_lead_time_is_a_setting(self, org: object) -> None:
+        assert send_period_reminders(now=datetime(2027, 6, 1, 9, 0, tzinfo=UTC)) == 1
+
+    def test_reminder_in_the_invoice_language(self, catalog: None) -> None:
+        make_organization(language="fi")
+        send_period_reminders(now=JUNE_16)
+        send_delivery(delivery_id=Delivery.objects.get().pk, now=JUNE_16)
+        (message,) = mail.outbox
+        assert message.subject == "Tilauksenne uusiutuu 1.7.2027"
+        assert "Kuukausihinta: 210,00\xa0€" in message.body
+
+
+def test_command_line_runs_the_due_reminders(
+    org: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["reminders", "--at", "2027-06-16T09:00:00Z"]) == 0
+    # The daily run also re-queues lost work: here the provisioning order (no task ran in
+    # this test) and the reminder's own delivery.
+    assert capsys.readouterr().out == (
+        "1 reminders queued; re-queued 1 orders without documents and 1 stranded deliveries\n"
+    )
+    assert PeriodReminder.objects.count() == 1
+    tasks = DBTaskResult.objects.order_by("task_path")
+    assert [t.task_path.rsplit(".", 1)[1] for t in tasks] == [
+        "deliver",
+        "issue_order_documents_batch",
+    ]
+
+
+def test_lost_work_is_requeued_and_then_done(org: object) -> None:
+    assert requeue_missing_work(now=NOW) == Requeued(orders=1, deliveries=0)
+    order = Order.objects.get()
+    issue_invoice_for_order(order_id=order.pk, now=NOW)
+    assert requeue_missing_work(now=NOW) == Requeued(orders=0, deliveries=2)
+    for delivery in Delivery.objects.all():
+        send_delivery(delivery_id=delivery.pk, now=NOW)
+    assert requeue_missing_work(now=NOW) == Requeued(orders=0, deliveries=0)
