@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks",
     "django_tasks_db",
+    # Serves the API docs' Swagger UI assets from the package (no CDN).
+    "ninja",
     "abonnement.core",
     "abonnement.history",
     "abonnement.catalog",
@@ -62,6 +64,8 @@ INSTALLED_APPS = [
     "abonnement.billing",
     "abonnement.orders",
     "abonnement.invoicing",
+    "abonnement.idempotency",
+    "abonnement.notifications",
 ]
 
 MIDDLEWARE = [
@@ -176,6 +180,18 @@ TASKS = {
         "BACKEND": os.environ.get("ABONNEMENT_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
     }
 }
+
+# REST API. Requests per token: "N/s", "N/min", "N/hour" or "N/day"; "off" disables it.
+API_RATE_LIMIT = os.environ.get("ABONNEMENT_API_RATE_LIMIT", "1200/min")
+# A VAT-number transfer carries a PDF of up to 10 MB, base64-encoded in the JSON body.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
+
+# Webhooks: exponential backoff from WEBHOOK_RETRY_BASE_SECONDS, doubling per attempt.
+WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("ABONNEMENT_WEBHOOK_TIMEOUT", "10"))
+WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("ABONNEMENT_WEBHOOK_MAX_ATTEMPTS", "10"))
+WEBHOOK_RETRY_BASE_SECONDS = float(os.environ.get("ABONNEMENT_WEBHOOK_RETRY_BASE", "60"))
+WEBHOOK_RETRY_MAX_SECONDS = float(os.environ.get("ABONNEMENT_WEBHOOK_RETRY_MAX", "21600"))
+WEBHOOK_DISABLE_AFTER_FAILURES = 10
 
 ROLLOVER_BATCH_SIZE = int(os.environ.get("ABONNEMENT_ROLLOVER_BATCH_SIZE", "5000"))
 MAX_LICENSES = 100_000

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from uuid import UUID
 
+from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 
 from abonnement.history.models import HistoryEntry
@@ -12,3 +14,36 @@ def history_for(*, organization_id: UUID, kind: str | None = None) -> QuerySet[H
     if kind and kind != "all":
         qs = qs.filter(kind=kind)
     return qs.order_by("-at", "-id")
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    """One page of history with the catalogue names its entries refer to by code."""
+
+    page: Page[HistoryEntry]
+    kind: str
+    feature_names: dict[str, str]
+    edition_names: dict[str, str]
+
+
+def history_page(
+    *, organization_id: UUID, kind: str | None, page: int | str | None = 1, per_page: int = 25
+) -> HistoryPage:
+    from abonnement.catalog.models import Edition, Feature
+
+    entries = history_for(organization_id=organization_id, kind=kind)
+    return HistoryPage(
+        page=Paginator(entries, per_page).get_page(page),
+        kind=kind or "all",
+        feature_names=dict(Feature.objects.values_list("code", "name")),
+        edition_names=dict(Edition.objects.values_list("code", "name")),
+    )
+
+
+def name_changes(*, organization_id: UUID, limit: int = 20) -> list[HistoryEntry]:
+    """The company name's history (Company settings)."""
+    return list(
+        history_for(organization_id=organization_id, kind="organization").filter(
+            action="name_changed"
+        )[:limit]
+    )

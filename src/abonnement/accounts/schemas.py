@@ -1,0 +1,107 @@
+"""Users and API tokens as the API shows them and accepts them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from ninja import Schema
+from pydantic import Field, StrictBool
+
+from abonnement.accounts.models import ApiToken, User
+from abonnement.core.schemas import ApiInput
+from abonnement.orders.schemas import OrderOut
+
+PermissionName = Literal["manage_subscription", "manage_users"]
+Scope = Literal["read", "write"]
+
+
+class UserOut(Schema):
+    id: str
+    email: str
+    name: str
+    active: bool
+    permissions: list[PermissionName]
+
+
+class UserList(Schema):
+    data: list[UserOut]
+    next_cursor: str | None
+
+
+def user_out(user: User) -> dict[str, Any]:
+    return {
+        "id": str(user.pk),
+        "email": user.email,
+        "name": user.name,
+        "active": user.is_active,
+        "permissions": user.permissions,
+    }
+
+
+class UserCreateIn(ApiInput):
+    email: str
+    name: str
+    permissions: list[PermissionName] = Field(default_factory=list)
+    buy_license: StrictBool = Field(
+        default=False,
+        description="Buy a licence when none is free (needs manage_subscription).",
+    )
+
+
+class UserPatchIn(ApiInput):
+    name: str | None = None
+    permissions: list[PermissionName] | None = None
+
+
+class DeactivateIn(ApiInput):
+    license: Literal["keep", "remove"] = Field(
+        description="keep: the licence becomes free; remove: one licence less next period."
+    )
+
+
+class ReactivateIn(ApiInput):
+    buy_license: StrictBool = False
+
+
+class UserChangeOut(Schema):
+    user: UserOut
+    order: OrderOut | None
+
+
+class TokenCreateIn(ApiInput):
+    name: str
+    scopes: list[Scope]
+
+
+class TokenOut(Schema):
+    id: str
+    name: str
+    prefix: str = Field(description="The first characters of the token, to recognise it.")
+    scopes: list[Scope]
+    user_id: str | None = Field(description="The user the token acts for.")
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class TokenCreatedOut(TokenOut):
+    token: str = Field(description="The bearer token. Shown only now; store it safely.")
+
+
+class TokenList(Schema):
+    data: list[TokenOut]
+    next_cursor: str | None
+
+
+def token_out(token: ApiToken) -> dict[str, Any]:
+    return {
+        "id": str(token.pk),
+        "name": token.name,
+        "prefix": token.prefix,
+        "scopes": list(token.scopes),
+        "user_id": None if token.user_id is None else str(token.user_id),
+        "created_at": token.created_at,
+        "last_used_at": token.last_used_at,
+        "revoked_at": token.revoked_at,
+    }

@@ -1,0 +1,150 @@
+"""The one error handler of the API: every failure is application/problem+json (RFC 9457)
+with the ``code`` of API.md's table. No input makes it answer 500."""
+
+from __future__ import annotations
+
+import json
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, Throttled
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.responses import NinjaJSONEncoder
+
+from abonnement.core.errors import DomainError, FieldError
+from abonnement.subscriptions.errors import BelowActiveUsers, ManagedByMarketplace
+
+logger = logging.getLogger("abonnement.api")
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+TITLES = {
+    "malformed_request": "Malformed request",
+    "unauthenticated": "Authentication required",
+    "permission_denied": "Permission denied",
+    "not_found": "Not found",
+    "below_active_users": "Fewer licences than active users",
+    "no_free_license": "No free licence",
+    "managed_by_marketplace": "Managed by a marketplace",
+    "last_subscription_admin": "Last subscription administrator",
+    "feature_not_available": "Feature not available",
+    "feature_required": "Feature required",
+    "idempotency_in_progress": "Request in progress",
+    "validation_error": "Validation error",
+    "idempotency_key_reused": "Idempotency key reused",
+    "rate_limited": "Too many requests",
+    "internal_error": "Internal error",
+}
+HTTP_ERROR_CODES = {
+    400: "malformed_request",
+    401: "unauthenticated",
+    403: "permission_denied",
+    404: "not_found",
+    429: "rate_limited",
+}
+
+
+READ_ERRORS = (401, 403, 404, 422, 429)
+WRITE_ERRORS = (400, 401, 403, 404, 409, 422, 429)
+
+
+def responses(success: dict[int, Any], *, write: bool = False) -> dict[int, Any]:
+    """An operation's documented answers: its own, and the problems it can give."""
+    from abonnement.core.schemas import ProblemOut
+
+    return {**success, **dict.fromkeys(WRITE_ERRORS if write else READ_ERRORS, ProblemOut)}
+
+
+def problem(
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    errors: list[FieldError] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> HttpResponse:
+    body: dict[str, Any] = {
+        "type": f"urn:abonnement:problem:{code}",
+        "title": TITLES.get(code) or HTTPStatus(status).phrase,
+        "status": status,
+        "code": code,
+        "detail": detail,
+    }
+    if errors:
+        body["errors"] = [{"field": e.field, "message": e.message} for e in errors]
+    body.update(extra or {})
+    response = HttpResponse(
+        json.dumps(body, cls=NinjaJSONEncoder),
+        status=status,
+        content_type=PROBLEM_CONTENT_TYPE,
+    )
+    if status == 401:
+        response["WWW-Authenticate"] = 'Bearer realm="abonnement"'
+    return response
+
+
+def _domain_extra(error: DomainError) -> dict[str, Any]:
+    if isinstance(error, BelowActiveUsers):
+        return {"active_users": error.active_users}
+    if isinstance(error, ManagedByMarketplace):
+        return {"marketplace": {"name": error.marketplace, "url": error.url}}
+    return {}
+
+
+def _field_name(location: tuple[Any, ...]) -> str:
+    source, *rest = location or ("body",)
+    if source == "body" and rest:
+        rest = rest[1:]  # the operation's parameter name, not a field of the request
+    return ".".join(str(part) for part in rest) or str(source)
+
+
+def _validation_problem(error: NinjaValidationError) -> HttpResponse:
+    for item in error.errors:
+        location = tuple(item.get("loc", ()))
+        if location and location[0] == "body" and len(location) <= 2:
+            # The body as a whole is missing or not an object.
+            return problem(400, "malformed_request", _("The request body must be a JSON object."))
+    errors = [FieldError(_field_name(tuple(e.get("loc", ()))), str(e["msg"])) for e in error.errors]
+    return problem(422, "validation_error", _("Some fields are not valid."), errors=errors)
+
+
+def problem_for(request: HttpRequest, exc: Exception | type[Exception]) -> HttpResponse:
+    """The handler for everything an operation raises."""
+    if isinstance(exc, type):
+        exc = exc()
+    if isinstance(exc, DomainError):
+        return problem(
+            exc.status, exc.code, exc.message, errors=exc.errors, extra=_domain_extra(exc)
+        )
+    if isinstance(exc, NinjaValidationError):
+        return _validation_problem(exc)
+    if isinstance(exc, AuthenticationError):
+        return problem(
+            401, "unauthenticated", _("Send a valid API token: Authorization: Bearer <token>.")
+        )
+    if isinstance(exc, Throttled):
+        return problem(429, "rate_limited", _("Too many requests for this token; slow down."))
+    if isinstance(exc, HttpError):
+        code = HTTP_ERROR_CODES.get(exc.status_code, "malformed_request")
+        if code == "malformed_request":
+            return problem(400, code, _("The request body is not JSON, or not a JSON object."))
+        return problem(exc.status_code, code, str(exc))
+    if isinstance(exc, Http404):
+        return problem(404, "not_found", _("Not found."))
+    if isinstance(exc, RequestDataTooBig):
+        return problem(400, "malformed_request", _("The request body is too large."))
+    if isinstance(exc, SuspiciousOperation):
+        return problem(400, "malformed_request", _("The request could not be read."))
+    logger.exception("API error on %s %s", request.method, request.path, exc_info=exc)
+    return problem(500, "internal_error", _("Something went wrong on our side."))
+
+
+def install(api: NinjaAPI) -> None:
+    # Registered for each class ninja has a default handler for, so this one always wins.
+    for exception_class in (Exception, HttpError, NinjaValidationError, Http404):
+        api.add_exception_handler(exception_class, problem_for)

@@ -1,0 +1,109 @@
+"""``Idempotency-Key`` on every POST, PUT, PATCH and DELETE (API.md "Conventions").
+
+Wraps each operation around authentication, so keys belong to a token: the first request
+with a key runs and its answer is stored; a retry with the same body gets that answer again
+with ``Idempotent-Replayed: true``. Server errors and rate limiting store nothing (the
+request did not happen), so a retry runs it.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.utils.translation import gettext as _
+
+from abonnement.config.api_auth import bearer_token, request_now, required_scope
+from abonnement.config.api_errors import problem, problem_for
+from abonnement.core.errors import DomainError, FieldError
+from abonnement.idempotency.services import StoredResponse, claim_key, complete_key, release_key
+
+HEADER = "Idempotency-Key"
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+STORED_HEADERS = ("Content-Type", "ETag", "Location")
+MAX_KEY_LENGTH = 255
+
+
+def fingerprint(request: HttpRequest) -> str:
+    """Method, path and body; JSON bodies compare by content, not by spacing or key order."""
+    body = request.body
+    try:
+        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
+    except ValueError:
+        canonical = body
+    digest = hashlib.sha256()
+    for part in (request.method or "", request.get_full_path()):
+        digest.update(part.encode())
+        digest.update(b"\n")
+    digest.update(canonical)
+    return digest.hexdigest()
+
+
+def _key_is_valid(key: str) -> bool:
+    return 1 <= len(key) <= MAX_KEY_LENGTH and all(" " <= c <= "~" for c in key)
+
+
+def _replay(stored: StoredResponse) -> HttpResponse:
+    response = HttpResponse(stored.body, status=stored.status)
+    for name, value in stored.headers.items():
+        response[name] = value
+    response["Idempotent-Replayed"] = "true"
+    return response
+
+
+def idempotent(run: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """A ninja "view" decorator: it sees the request before validation and the response
+    after the error handler."""
+
+    @functools.wraps(run)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        key = request.headers.get(HEADER)
+        if request.method not in WRITE_METHODS or key is None:
+            return run(request, *args, **kwargs)
+        try:
+            caller = bearer_token.identify(request)
+        except DomainError:
+            caller = None
+        if caller is None or not caller.may(required_scope(request)):
+            return run(request, *args, **kwargs)  # answers 401 / 403; nothing to keep
+        if not _key_is_valid(key):
+            return problem(
+                422,
+                "validation_error",
+                _("Some fields are not valid."),
+                errors=[FieldError(HEADER, _("Give 1–255 printable ASCII characters as the key."))],
+            )
+        try:
+            outcome = claim_key(
+                token_id=caller.token.pk,
+                key=key,
+                fingerprint=fingerprint(request),
+                now=request_now(request),
+            )
+        except (DomainError, RequestDataTooBig) as error:
+            return problem_for(request, error)
+        if isinstance(outcome, StoredResponse):
+            return _replay(outcome)
+        try:
+            response = run(request, *args, **kwargs)
+        except BaseException:
+            release_key(outcome)
+            raise
+        if response.status_code >= 500 or response.status_code == 429:
+            release_key(outcome)
+        else:
+            complete_key(
+                outcome,
+                status=response.status_code,
+                headers={h: response[h] for h in STORED_HEADERS if response.has_header(h)},
+                body=bytes(getattr(response, "content", b"")),
+            )
+        return response
+
+    return wrapper

@@ -1,0 +1,384 @@
+"""Webhooks: registering endpoints, turning domain events into signed deliveries, and
+delivering them (Standard Webhooks) with exponential backoff.
+
+Contract:
+- Every event of API.md that an enabled endpoint subscribes to becomes one message (its
+  ``webhook-id``) and one delivery per endpoint, written after the change committed;
+  the first attempt is enqueued when that write commits.
+- An attempt is claimed by a conditional UPDATE (``attempts = n - 1`` → ``n``), so a task
+  that runs twice sends once. Non-2xx answers, redirects, timeouts and network errors fail.
+- A failed attempt is retried after ``WEBHOOK_RETRY_BASE_SECONDS × 2^(n-1)`` (capped), up
+  to ``WEBHOOK_MAX_ATTEMPTS`` attempts. ``WEBHOOK_DISABLE_AFTER_FAILURES`` failed attempts
+  in a row, over all of an endpoint's deliveries, switch the endpoint off; it stays off (and
+  says so) until the vendor switches it on again.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import secrets
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import URLValidator
+from django.db import transaction
+from django.db.models import F
+from django.utils.translation import gettext as _
+from ninja.responses import NinjaJSONEncoder
+from standardwebhooks.webhooks import Webhook
+
+from abonnement.accounts import permissions
+from abonnement.core import clock
+from abonnement.core.actor import Actor
+from abonnement.core.errors import FieldErrors
+from abonnement.core.events import Event
+from abonnement.notifications.events import EVENT_TYPES
+from abonnement.notifications.models import (
+    DeliveryStatus,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookMessage,
+)
+
+logger = logging.getLogger("abonnement.webhooks")
+
+MAX_URL_LENGTH = 2000
+USER_AGENT = "Abonnement-Webhooks/1"
+
+
+# --------------------------------------------------------------------------- endpoints
+
+
+@dataclass(frozen=True)
+class IssuedEndpoint:
+    endpoint: WebhookEndpoint
+    secret: str
+
+
+def _new_secret() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
+def _clean_url(value: object, errors: FieldErrors) -> str:
+    url = value.strip() if isinstance(value, str) else ""
+    try:
+        if not url or len(url) > MAX_URL_LENGTH:
+            raise DjangoValidationError("length")
+        URLValidator(schemes=["https", "http"])(url)
+    except DjangoValidationError:
+        errors.add("url", _("Enter the endpoint's web address (https://…)."))
+    return url
+
+
+def _clean_events(value: object, errors: FieldErrors) -> list[str]:
+    if not isinstance(value, list | tuple) or not value:
+        errors.add("events", _("Choose at least one event."))
+        return []
+    unknown = sorted({str(v) for v in value} - set(EVENT_TYPES))
+    if unknown:
+        errors.add(
+            "events",
+            _("Unknown event: %(names)s.") % {"names": ", ".join(unknown)},
+        )
+    return [e for e in EVENT_TYPES if e in value]
+
+
+def _clean_description(value: object, errors: FieldErrors) -> str:
+    from abonnement.billing.validators import clean_text
+    from abonnement.core.errors import ValidationFailed
+
+    try:
+        return clean_text(
+            value if isinstance(value, str) else "", "description", required=False, max_length=200
+        )
+    except ValidationFailed as error:
+        errors.errors.extend(error.errors)
+        return ""
+
+
+@transaction.atomic(durable=True)
+def create_endpoint(
+    *, url: object, events: object, description: object = "", actor: Actor, now: datetime
+) -> IssuedEndpoint:
+    """Register an endpoint (vendor only); its signing secret is returned once."""
+    permissions.require_vendor_or_staff(actor)
+    errors = FieldErrors()
+    clean_url = _clean_url(url, errors)
+    clean_events = _clean_events(events, errors)
+    clean_description = _clean_description(description, errors)
+    errors.raise_if_any()
+    secret = _new_secret()
+    endpoint = WebhookEndpoint.objects.create(
+        url=clean_url,
+        events=clean_events,
+        description=clean_description,
+        secret=secret,
+        created_at=now,
+    )
+    logger.info("webhook endpoint %s registered for %s", endpoint.pk, clean_url)
+    return IssuedEndpoint(endpoint, secret)
+
+
+UNCHANGED: Any = object()
+
+
+@transaction.atomic(durable=True)
+def update_endpoint(
+    *,
+    endpoint_id: object,
+    url: object = UNCHANGED,
+    events: object = UNCHANGED,
+    description: object = UNCHANGED,
+    enabled: object = UNCHANGED,
+    actor: Actor,
+    now: datetime,
+) -> WebhookEndpoint:
+    """Change an endpoint; switching it on again starts its failure count afresh."""
+    from abonnement.notifications.selectors import get_endpoint
+
+    permissions.require_vendor_or_staff(actor)
+    errors = FieldErrors()
+    changes: dict[str, Any] = {}
+    if url is not UNCHANGED:
+        changes["url"] = _clean_url(url, errors)
+    if events is not UNCHANGED:
+        changes["events"] = _clean_events(events, errors)
+    if description is not UNCHANGED:
+        changes["description"] = _clean_description(description, errors)
+    if enabled is not UNCHANGED and not isinstance(enabled, bool):
+        errors.add("enabled", _("Give true or false."))
+    errors.raise_if_any()
+    endpoint = get_endpoint(endpoint_id=endpoint_id, actor=actor, lock=True)
+    if enabled is True and not endpoint.enabled:
+        changes.update(enabled=True, consecutive_failures=0, disabled_at=None, disabled_reason="")
+    elif enabled is False and endpoint.enabled:
+        changes.update(
+            enabled=False, disabled_at=now, disabled_reason=_("Switched off by the vendor.")
+        )
+    for field, value in changes.items():
+        setattr(endpoint, field, value)
+    if changes:
+        endpoint.save(update_fields=list(changes))
+    return endpoint
+
+
+@transaction.atomic(durable=True)
+def delete_endpoint(*, endpoint_id: object, actor: Actor, now: datetime) -> None:
+    """Remove an endpoint with its deliveries and their log."""
+    from abonnement.notifications.selectors import get_endpoint
+
+    endpoint = get_endpoint(endpoint_id=endpoint_id, actor=actor, lock=True)
+    endpoint.delete()
+    logger.info("webhook endpoint %s deleted", endpoint_id)
+
+
+# --------------------------------------------------------------------------- publishing
+
+
+def publish_events(events: Sequence[Event]) -> None:
+    """The domain-event listener; runs after the change committed (``core.events``).
+
+    Never raises: the change it reports has committed, and its caller must not fail.
+    """
+    try:
+        _publish(events, now=clock.now())
+    except Exception:
+        logger.exception("webhook events could not be queued: %s", [e.type for e in events])
+
+
+def _publish(events: Sequence[Event], *, now: datetime) -> None:
+    from abonnement.notifications.payloads import build_payloads
+
+    endpoints = list(WebhookEndpoint.objects.filter(enabled=True).only("id", "events"))
+    wanted = {event_type for endpoint in endpoints for event_type in endpoint.events}
+    chosen = [event for event in events if event.type in wanted]
+    if not chosen:
+        return
+    payloads = build_payloads(chosen, now=now)
+    messages: list[WebhookMessage] = []
+    deliveries: list[WebhookDelivery] = []
+    for event, payload in zip(chosen, payloads, strict=True):
+        message = WebhookMessage(
+            id=f"msg_{uuid.uuid4().hex}",
+            event_type=event.type,
+            organization_id=uuid.UUID(event.organization_id),
+            body=json.dumps(payload, cls=NinjaJSONEncoder, separators=(",", ":")),
+            created_at=now,
+        )
+        messages.append(message)
+        deliveries.extend(
+            WebhookDelivery(endpoint_id=endpoint.pk, message=message, created_at=now)
+            for endpoint in endpoints
+            if event.type in endpoint.events
+        )
+    with transaction.atomic():
+        WebhookMessage.objects.bulk_create(messages)
+        WebhookDelivery.objects.bulk_create(deliveries)
+        ids = [str(delivery.pk) for delivery in deliveries]
+        transaction.on_commit(lambda: _enqueue_first_attempts(ids))
+
+
+def _enqueue_first_attempts(delivery_ids: list[str]) -> None:
+    from abonnement.notifications.tasks import deliver_webhook
+
+    for delivery_id in delivery_ids:
+        deliver_webhook.enqueue(delivery_id=delivery_id, attempt=1)
+
+
+# --------------------------------------------------------------------------- delivering
+
+
+def retry_delay(attempt: int) -> timedelta:
+    """How long to wait after failed attempt ``attempt`` (1-based): exponential, capped."""
+    seconds = settings.WEBHOOK_RETRY_BASE_SECONDS * 2 ** (attempt - 1)
+    return timedelta(seconds=min(seconds, settings.WEBHOOK_RETRY_MAX_SECONDS))
+
+
+@dataclass(frozen=True)
+class SendResult:
+    succeeded: bool
+    status: int | None
+    body: str
+    error: str
+    duration_ms: int
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None  # a redirect is an answer that is not 2xx: the attempt failed
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
+def signed_headers(*, secret: str, message_id: str, body: str, at: datetime) -> dict[str, str]:
+    """The Standard Webhooks headers for ``body``."""
+    return {
+        "webhook-id": message_id,
+        "webhook-timestamp": str(int(at.timestamp())),
+        "webhook-signature": Webhook(secret).sign(message_id, at, body),
+    }
+
+
+def _send(endpoint: WebhookEndpoint, message: WebhookMessage, *, at: datetime) -> SendResult:
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        **signed_headers(secret=endpoint.secret, message_id=message.pk, body=message.body, at=at),
+    }
+    request = urllib.request.Request(
+        endpoint.url, data=message.body.encode(), headers=headers, method="POST"
+    )
+    started = time.monotonic()
+    status: int | None = None
+    body = ""
+    error = ""
+    try:
+        with _opener.open(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as response:
+            status = response.status
+            body = response.read(1000).decode("utf-8", "replace")
+    except urllib.error.HTTPError as failure:
+        status = failure.code
+        body = failure.read(1000).decode("utf-8", "replace")
+    except (urllib.error.URLError, OSError, ValueError) as failure:
+        error = str(getattr(failure, "reason", failure))[:500] or type(failure).__name__
+    duration_ms = int((time.monotonic() - started) * 1000)
+    succeeded = status is not None and 200 <= status < 300
+    return SendResult(succeeded, status, body[:1000], error, duration_ms)
+
+
+def attempt_delivery(*, delivery_id: str, attempt: int, now: datetime) -> None:
+    """Make attempt number ``attempt`` of a delivery; safe to run twice (see the contract)."""
+    claimed = WebhookDelivery.objects.filter(
+        pk=delivery_id, status=DeliveryStatus.PENDING, attempts=attempt - 1
+    ).update(attempts=attempt, last_attempt_at=now, next_attempt_at=None)
+    if not claimed:
+        return
+    delivery = WebhookDelivery.objects.select_related("endpoint", "message").get(pk=delivery_id)
+    endpoint = delivery.endpoint
+    if not endpoint.enabled:
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.FAILED)
+        logger.info("webhook %s not sent: endpoint %s is off", delivery.message_id, endpoint.pk)
+        return
+    # The HTTP call runs outside any transaction: no lock is held while we wait.
+    result = _send(endpoint, delivery.message, at=now)
+    with transaction.atomic():
+        WebhookAttempt.objects.create(
+            delivery=delivery,
+            number=attempt,
+            attempted_at=now,
+            succeeded=result.succeeded,
+            response_status=result.status,
+            response_body=result.body,
+            error=result.error,
+            duration_ms=result.duration_ms,
+        )
+        if result.succeeded:
+            WebhookDelivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.SUCCEEDED)
+            WebhookEndpoint.objects.filter(pk=endpoint.pk).update(consecutive_failures=0)
+            logger.info(
+                "webhook %s delivered to %s (attempt %d, HTTP %s)",
+                delivery.message_id,
+                endpoint.url,
+                attempt,
+                result.status,
+            )
+            return
+        _record_failure(delivery, endpoint, attempt=attempt, result=result, now=now)
+
+
+def _record_failure(
+    delivery: WebhookDelivery,
+    endpoint: WebhookEndpoint,
+    *,
+    attempt: int,
+    result: SendResult,
+    now: datetime,
+) -> None:
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
+        consecutive_failures=F("consecutive_failures") + 1
+    )
+    locked = WebhookEndpoint.objects.select_for_update(no_key=True).get(pk=endpoint.pk)
+    reason = f"HTTP {result.status}" if result.status is not None else result.error
+    logger.warning(
+        "webhook %s to %s failed (attempt %d): %s",
+        delivery.message_id,
+        endpoint.url,
+        attempt,
+        reason,
+    )
+    if locked.enabled and locked.consecutive_failures >= settings.WEBHOOK_DISABLE_AFTER_FAILURES:
+        locked.enabled = False
+        locked.disabled_at = now
+        locked.disabled_reason = _(
+            "Switched off after %(count)d failed deliveries in a row (last: %(reason)s)."
+        ) % {"count": locked.consecutive_failures, "reason": reason}
+        locked.save(update_fields=["enabled", "disabled_at", "disabled_reason"])
+        logger.warning("webhook endpoint %s switched off: %s", endpoint.pk, reason)
+    if not locked.enabled or attempt >= settings.WEBHOOK_MAX_ATTEMPTS:
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.FAILED)
+        return
+    delay = retry_delay(attempt)
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=now + delay)
+    delivery_id = str(delivery.pk)
+    transaction.on_commit(lambda: _enqueue_retry(delivery_id, attempt + 1, delay))
+
+
+def _enqueue_retry(delivery_id: str, attempt: int, delay: timedelta) -> None:
+    from abonnement.notifications.tasks import deliver_webhook
+
+    # The queue compares run_after with the real time, whatever the business clock says.
+    deliver_webhook.using(run_after=clock.real_now() + delay).enqueue(
+        delivery_id=delivery_id, attempt=attempt
+    )

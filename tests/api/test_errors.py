@@ -1,0 +1,174 @@
+"""Errors are problem+json with API.md's codes; bad input is never a 500 (API.md table)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from abonnement.history.models import HistoryEntry
+from abonnement.orders.models import Order
+from abonnement.subscriptions.models import Subscription
+from tests.api.conftest import Api
+
+
+def licenses_of(org: Any) -> tuple[int, int]:
+    subscription = Subscription.objects.get(organization=org)
+    return subscription.licenses, subscription.licenses_next
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"{not json", b"[1, 2]", b'"text"', b"12", b"null", b"\xff\xfe", b""],
+    ids=["broken", "array", "string", "number", "null", "not-utf8", "empty"],
+)
+def test_a_body_that_is_not_a_json_object_is_malformed(
+    api: Api, org: Any, writer: str, raw: bytes
+) -> None:
+    reply = api.put(f"/organizations/{org.pk}/subscription/licenses", writer, raw=raw)
+    assert reply.status == 400
+    assert reply.headers["Content-Type"] == "application/problem+json"
+    assert reply.body["type"] == "urn:abonnement:problem:malformed_request"
+    assert reply.body["title"] == "Malformed request"
+    assert reply.body["status"] == 400
+    assert reply.body["code"] == "malformed_request"
+    assert "errors" not in reply.body
+    assert licenses_of(org) == (10, 10)
+
+
+def test_schema_errors_are_validation_errors_per_field(api: Api, writer: str, vendor: str) -> None:
+    reply = api.post(
+        "/organizations",
+        vendor,
+        {
+            "name": "X Oy",
+            "vat_number": "FI23456780",
+            "country": "FI",
+            "currency": "EUR",
+            "language": "fi",
+            "edition": "pro",
+            "licenses": "ten",
+            "period_months": 5,
+            "admin": {"email": "x@x.example"},
+        },
+    )
+    assert reply.status == 422
+    assert reply.body["code"] == "validation_error"
+    assert reply.body["detail"] == "Some fields are not valid."
+    assert [e["field"] for e in reply.body["errors"]] == ["licenses", "period_months", "admin.name"]
+    assert reply.body["errors"][0]["message"] == "Input should be a valid integer"
+
+
+def test_service_field_errors_are_validation_errors_too(api: Api, vendor: str) -> None:
+    reply = api.post(
+        "/organizations",
+        vendor,
+        {
+            "name": "",
+            "vat_number": "FI11111111",
+            "country": "FI",
+            "currency": "XXX",
+            "language": "fi",
+            "edition": "platinum",
+            "licenses": 0,
+            "period_months": 1,
+            "admin": {"email": "not-an-address", "name": "A"},
+        },
+    )
+    assert reply.status == 422
+    assert reply.body["code"] == "validation_error"
+    assert [e["field"] for e in reply.body["errors"]] == [
+        "name",
+        "vat_number",
+        "edition",
+        "licenses",
+        "admin.email",
+    ]
+    assert Order.objects.count() == 0
+
+
+def test_text_the_database_cannot_store_is_a_validation_error(
+    api: Api, org: Any, writer: str
+) -> None:
+    reply = api.post(
+        f"/organizations/{org.pk}/edition-requests",
+        writer,
+        {"edition": "enter\u0000prise", "message": "x"},
+    )
+    assert reply.status == 422
+    assert reply.body["errors"] == [
+        {"field": "edition", "message": "Value error, Text cannot contain the NUL character."}
+    ]
+
+
+def test_a_business_conflict_is_409_with_its_code_and_changes_nothing(
+    api: Api, org: Any, writer: str
+) -> None:
+    from tests.conftest import add_users
+
+    add_users(org, 4)
+    history = HistoryEntry.objects.filter(organization=org).count()
+    reply = api.put(f"/organizations/{org.pk}/subscription/licenses", writer, {"licenses": 4})
+    assert reply.status == 409
+    assert reply.body == {
+        "type": "urn:abonnement:problem:below_active_users",
+        "title": "Fewer licences than active users",
+        "status": 409,
+        "code": "below_active_users",
+        "detail": "You cannot have fewer licences than active users: 5 users are active. "
+        "Deactivate users in User management first.",
+        "active_users": 5,
+    }
+    assert licenses_of(org) == (10, 10)
+    assert HistoryEntry.objects.filter(organization=org).count() == history
+
+
+def test_an_unknown_path_is_a_problem_not_a_page(api: Api, writer: str) -> None:
+    reply = api.get("/no/such/thing", writer)
+    assert (reply.status, reply.code) == (404, "not_found")
+    assert reply.headers["Content-Type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("org_id", ["not-a-uuid", "00000000-0000-0000-0000-000000000000", "%00"])
+def test_an_unknown_organisation_is_not_found(api: Api, vendor: str, org_id: str) -> None:
+    reply = api.get(f"/organizations/{org_id}/subscription", vendor)
+    assert (reply.status, reply.code) == (404, "not_found")
+
+
+@pytest.mark.parametrize("user_id", ["abc", "99999999999999999999999", "-1"])
+def test_an_unknown_user_is_not_found(api: Api, org: Any, writer: str, user_id: str) -> None:
+    reply = api.get(f"/organizations/{org.pk}/users/{user_id}", writer)
+    assert (reply.status, reply.code) == (404, "not_found")
+
+
+def test_a_bad_cursor_or_limit_is_a_validation_error(api: Api, org: Any, writer: str) -> None:
+    base = f"/organizations/{org.pk}/orders"
+    cursor = api.get(f"{base}?cursor=bm9wZQ", writer)
+    assert (cursor.status, cursor.code) == (422, "validation_error")
+    assert cursor.body["errors"][0]["field"] == "cursor"
+    limit = api.get(f"{base}?limit=201", writer)
+    assert (limit.status, limit.code) == (422, "validation_error")
+    assert limit.body["errors"][0]["field"] == "limit"
+
+
+def test_the_rate_limit_answers_429_with_retry_after(
+    api: Api, org: Any, writer: str, reader: str, settings: Any
+) -> None:
+    settings.API_RATE_LIMIT = "3/min"
+    path = f"/organizations/{org.pk}"
+    assert [api.get(path, writer).status for _ in range(3)] == [200, 200, 200]
+    limited = api.get(path, writer)
+    assert (limited.status, limited.code) == (429, "rate_limited")
+    assert 1 <= int(limited.headers["Retry-After"]) <= 60
+    # Per token: another token still has its own allowance.
+    assert api.get(path, reader).status == 200
+
+
+def test_the_rate_limit_can_be_switched_off(api: Api, org: Any, writer: str, settings: Any) -> None:
+    settings.API_RATE_LIMIT = "off"
+    assert {api.get(f"/organizations/{org.pk}", writer).status for _ in range(5)} == {200}
+
+
+def test_messages_follow_accept_language(api: Api, org: Any, writer: str) -> None:
+    reply = api.get("/no/such/thing", writer, headers={"Accept-Language": "en"})
+    assert reply.body["detail"] == "There is no such API path."

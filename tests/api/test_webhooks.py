@@ -1,0 +1,217 @@
+"""Webhooks (API.md "Webhooks"): a real HTTP receiver on 127.0.0.1 verifies every delivery
+with the ``standardwebhooks`` library; failures are retried with backoff, logged, and ten in
+a row switch the endpoint off."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.test import Client
+from django_tasks_db.models import DBTaskResult
+from standardwebhooks.webhooks import Webhook
+
+from abonnement.core import clock as business_clock
+from abonnement.notifications.models import WebhookDelivery, WebhookEndpoint, WebhookMessage
+from abonnement.notifications.services import retry_delay
+from tests.api.conftest import Api, CommittingApi, Receiver, register, run_worker, verified
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def api(clock: None) -> Api:
+    return CommittingApi(Client())
+
+
+def test_a_licence_purchase_is_delivered_signed_with_the_order_it_created(
+    api: Api, org: Any, writer: str, vendor: str, receiver: Receiver, fast_retries: None
+) -> None:
+    endpoint = register(api, vendor, receiver.url, ["order.created", "subscription.updated"])
+    assert endpoint["secret"].startswith("whsec_")
+    bought = api.put(f"/organizations/{org.pk}/subscription/licenses", writer, {"licenses": 13})
+    assert bought.status == 200
+    run_worker()
+
+    assert len(receiver.received) == 2
+    payloads = {
+        verified(endpoint["secret"], m)["type"]: verified(endpoint["secret"], m)
+        for m in receiver.received
+    }
+    order_event = payloads["order.created"]
+    assert order_event["timestamp"] == "2027-01-15T10:00:00Z"
+    assert order_event["data"]["organization_id"] == str(org.pk)
+    assert order_event["data"]["order"] == bought.body["order"]
+    updated = payloads["subscription.updated"]["data"]["subscription"]
+    assert updated == bought.body["subscription"]
+    for message in receiver.received:
+        assert message.headers["content-type"] == "application/json"
+        assert message.headers["webhook-id"].startswith("msg_")
+    assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {"succeeded"}
+
+
+def test_a_tampered_body_fails_verification(
+    api: Api, org: Any, writer: str, vendor: str, receiver: Receiver, fast_retries: None
+) -> None:
+    from standardwebhooks.webhooks import WebhookVerificationError
+
+    endpoint = register(api, vendor, receiver.url, ["order.created"])
+    api.put(f"/organizations/{org.pk}/subscription/licenses", writer, {"licenses": 11})
+    run_worker()
+    (message,) = receiver.received
+    with pytest.raises(WebhookVerificationError):
+        Webhook(endpoint["secret"]).verify(message.body.replace(b"11", b"12"), message.headers)
+    other_secret = register(api, vendor, receiver.url + "2", ["order.created"])["secret"]
+    with pytest.raises(WebhookVerificationError):
+        Webhook(other_secret).verify(message.body, message.headers)
+
+
+def test_only_subscribed_events_are_sent(
+    api: Api, org: Any, writer: str, vendor: str, receiver: Receiver, fast_retries: None
+) -> None:
+    endpoint = register(api, vendor, receiver.url, ["user.activated"])
+    api.put(f"/organizations/{org.pk}/subscription/licenses", writer, {"licenses": 11})
+    created = api.post(
+        f"/organizations/{org.pk}/users", writer, {"email": "u@t.example", "name": "Ursula"}
+    )
+    run_worker()
+    (message,) = receiver.received
+    payload = verified(endpoint["secret"], message)
+    assert payload["type"] == "user.activated"
+    assert payload["data"]["user"] == created.body["user"]
+    assert WebhookMessage.objects.count() == 1
+
+
+def test_a_failed_delivery_is_retried_and_logged(
+    api: Api, org: Any, writer: str, vendor: str, receiver: Receiver, fast_retries: None
+) -> None:
+    receiver.statuses = [500, 503, 200]
+    endpoint = register(api, vendor, receiver.url, ["order.created"])
+    api.put(f"/organizations/{org.pk}/subscription/licenses", writer, {"licenses": 11})
+    run_worker()
+
+    assert len(receiver.received) == 3
+    assert len({m.headers["webhook-id"] for m in receiver.received}) == 1
+    for message in receiver.received:
+        verified(endpoint["secret"], message)
+    log = api.get(f"/webhook-endpoints/{endpoint['id']}/deliveries", vendor).body["data"]
+    assert len(log) == 1
+    assert log[0]["status"] == "succeeded"
+    assert log[0]["event_type"] == "order.created"
+    assert [(a["number"], a["succeeded"], a["response_status"]) for a in log[0]["attempts"]] == [
+        (1, False, 500),
+        (2, False, 503),
+        (3, True, 200),
+    ]
+    shown = api.get(f"/webhook-endpoints/{endpoint['id']}", vendor).body
+    assert (shown["enabled"], shown["consecutive_failures"]) == (True, 0)
+
+
+def test_ten_failures_in_a_row_switch_the_endpoint_off(
+    api: Api, org: Any, writer: str, vendor: str, receiver: Receiver, fast_retries: None
+) -> None:
+    receiver.statuses = [500]
+    endpoint = register(api, vendor, receiver.url, ["order.created"])
+    api.put(f"/organizations/{org.pk}/subscription/licenses", writer, {"licenses": 11})
+    run_worker()
+
+    assert len(receiver.received) == 10
+    shown = api.get(f"/webhook-endpoints/{endpoint['id']}", vendor).body
+    assert shown["enabled"] is False
+    assert shown["consecutive_failures"] == 10
+    assert shown["disabled_at"] is not None
+    assert shown["disabled_reason"] == (
+        "Switched off after 10 failed deliveries in a row (last: HTTP 500)."
+    )
+    assert WebhookDelivery.objects.get().status == "failed"
+
+    # Off means off: later changes are not queued for it …
+    api.put(f"/organizations/{org.pk}/subscription/licenses", writer, {"licenses": 12})
+    run_worker()
+    assert len(receiver.received) == 10
+    assert WebhookDelivery.objects.count() == 1
+    # … until the vendor switches it on again.
+    receiver.statuses = [200]
+    again = api.patch(f"/webhook-endpoints/{endpoint['id']}", vendor, {"enabled": True})
+    assert (again.body["enabled"], again.body["consecutive_failures"]) == (True, 0)
+    api.put(f"/organizations/{org.pk}/subscription/licenses", writer, {"licenses": 13})
+    run_worker()
+    assert len(receiver.received) == 11
+
+
+def test_an_unreachable_endpoint_fails_with_the_error_logged(
+    api: Api, org: Any, writer: str, vendor: str, fast_retries: None, settings: Any
+) -> None:
+    settings.WEBHOOK_MAX_ATTEMPTS = 2
+    endpoint = register(api, vendor, "http://127.0.0.1:9/closed", ["order.created"])
+    api.put(f"/organizations/{org.pk}/subscription/licenses", writer, {"licenses": 11})
+    run_worker()
+    (delivery,) = api.get(f"/webhook-endpoints/{endpoint['id']}/deliveries", vendor).body["data"]
+    assert delivery["status"] == "failed"
+    assert [a["response_status"] for a in delivery["attempts"]] == [None, None]
+    assert all(a["error"] for a in delivery["attempts"])
+
+
+def test_retries_back_off_exponentially(
+    api: Api, org: Any, writer: str, vendor: str, receiver: Receiver, settings: Any
+) -> None:
+    settings.WEBHOOK_RETRY_BASE_SECONDS = 60
+    settings.WEBHOOK_RETRY_MAX_SECONDS = 6 * 3600
+    assert [retry_delay(n).total_seconds() for n in range(1, 11)] == [
+        60,
+        120,
+        240,
+        480,
+        960,
+        1920,
+        3840,
+        7680,
+        15360,
+        21600,
+    ]
+    receiver.statuses = [500]
+    register(api, vendor, receiver.url, ["order.created"])
+    api.put(f"/organizations/{org.pk}/subscription/licenses", writer, {"licenses": 11})
+    before = business_clock.real_now()
+    run_worker()  # attempt 1 fails; attempt 2 waits a minute
+    assert len(receiver.received) == 1
+    (retry,) = DBTaskResult.objects.filter(status="READY")
+    assert retry.args_kwargs["kwargs"]["attempt"] == 2
+    assert before + timedelta(seconds=59) <= retry.run_after <= before + timedelta(seconds=75)
+    assert WebhookEndpoint.objects.get().consecutive_failures == 1
+
+
+def test_endpoints_are_vendor_calls_with_validated_input(api: Api, vendor: str) -> None:
+    bad = api.post(
+        "/webhook-endpoints", vendor, {"url": "ftp://x.example", "events": ["order.created"]}
+    )
+    assert (bad.status, bad.code) == (422, "validation_error")
+    assert bad.body["errors"][0]["field"] == "url"
+    unknown = api.post(
+        "/webhook-endpoints", vendor, {"url": "https://x.example", "events": ["order.paid"]}
+    )
+    assert (unknown.status, unknown.code) == (422, "validation_error")
+    made = api.post(
+        "/webhook-endpoints",
+        vendor,
+        {"url": "https://x.example/h", "events": ["user.deactivated", "order.created"]},
+    ).body
+    assert made["events"] == ["order.created", "user.deactivated"]
+    listed = api.get("/webhook-endpoints", vendor).body
+    assert [e["id"] for e in listed["data"]] == [made["id"]]
+    assert "secret" not in listed["data"][0]
+    assert api.delete(f"/webhook-endpoints/{made['id']}", vendor).status == 204
+    assert api.get(f"/webhook-endpoints/{made['id']}", vendor).status == 404
+
+
+def test_payload_is_compact_json(
+    api: Api, org: Any, writer: str, vendor: str, receiver: Receiver, fast_retries: None
+) -> None:
+    register(api, vendor, receiver.url, ["feature.enabled"])
+    api.put(f"/organizations/{org.pk}/features/sso", writer, {"enabled": True})
+    run_worker()
+    (message,) = receiver.received
+    assert json.loads(message.body)["data"]["feature"]["code"] == "sso"
+    assert b", " not in message.body
