@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     # Serves the API docs' Swagger UI assets from the package (no CDN).
     "ninja",
+    "django_htmx",
     "abonnement.core",
     "abonnement.history",
     "abonnement.catalog",
@@ -64,6 +65,7 @@ INSTALLED_APPS = [
     "abonnement.billing",
     "abonnement.orders",
     "abonnement.invoicing",
+    "abonnement.feedback",
     "abonnement.idempotency",
     "abonnement.notifications",
 ]
@@ -76,6 +78,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "abonnement.accounts.middleware.UserLanguageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -139,11 +143,34 @@ BUSINESS_TIME_ZONE = os.environ.get("ABONNEMENT_TIME_ZONE", "Europe/Helsinki")
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns when it is missing
-# Serve the apps' static files (the API docs' assets) without a collectstatic step, so
-# `abonnement demo` and `serve` work from a fresh install.
+# Serve the apps' static files (portal CSS, the htmx bundled in django-htmx) without a
+# collectstatic step, so `abonnement demo` and `serve` work from a fresh install.
 WHITENOISE_USE_FINDERS = True
 
+LOCALE_PATHS = [BASE_DIR / "locale"]
+
+# The customer portal (config/portal_urls.py).
+LOGIN_URL = "portal:sign_in"
+LOGIN_REDIRECT_URL = "portal:home"
+LOGOUT_REDIRECT_URL = "portal:sign_in"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# Sign-in rate limits (failed attempts per window), counted in Django's cache: per account
+# and per client address. One process: the local-memory cache; several: point CACHES at a
+# shared cache (Redis, database) so the limits hold across processes.
+SIGN_IN_LIMIT_PER_ACCOUNT = int(os.environ.get("ABONNEMENT_SIGN_IN_LIMIT_PER_ACCOUNT", "5"))
+SIGN_IN_LIMIT_PER_ADDRESS = int(os.environ.get("ABONNEMENT_SIGN_IN_LIMIT_PER_ADDRESS", "20"))
+SIGN_IN_LIMIT_WINDOW_SECONDS = int(os.environ.get("ABONNEMENT_SIGN_IN_LIMIT_WINDOW", "900"))
+
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = 60 * 60 * 12
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = _env_bool("ABONNEMENT_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

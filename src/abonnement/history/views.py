@@ -1,0 +1,238 @@
+"""Settings › Subscription › History: order confirmations, the action history of features
+and integrations, and the subscription's change log."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from abonnement.accounts.models import Permission
+from abonnement.accounts.portal import Portal, portal_page
+from abonnement.history.models import HistoryEntry, HistoryKind
+from abonnement.history.selectors import history_page
+from abonnement.orders.models import Order, OrderLine
+from abonnement.orders.selectors import order_history
+
+FILTERS = [
+    ("orders", gettext_lazy("Order confirmations")),
+    ("features", gettext_lazy("Features and integrations")),
+    ("licenses", gettext_lazy("Licences and storage")),
+    ("billing", gettext_lazy("Billing details")),
+    ("edition", gettext_lazy("Edition")),
+    ("users", gettext_lazy("Users")),
+    ("organization", gettext_lazy("Organisation")),
+    ("period", gettext_lazy("Billing periods")),
+    ("all", gettext_lazy("All changes")),
+]
+CHANNELS = {
+    "portal": gettext_lazy("Portal"),
+    "api": gettext_lazy("API"),
+    "back_office": gettext_lazy("Back office"),
+    "marketplace": gettext_lazy("Marketplace"),
+    "scheduled_job": gettext_lazy("Scheduled job"),
+    "cli": gettext_lazy("Command line"),
+}
+BILLING_FIELDS = {
+    "contact_user_id": gettext_lazy("contact"),
+    "contact_name": gettext_lazy("contact"),
+    "contact_email": gettext_lazy("contact"),
+    "cc": gettext_lazy("copies"),
+    "address": gettext_lazy("invoice address"),
+    "reference": gettext_lazy("reference"),
+    "invoice_language": gettext_lazy("invoice language"),
+    "e_invoicing": gettext_lazy("e-invoicing"),
+}
+
+
+@portal_page(Permission.MANAGE_SUBSCRIPTION)
+def history(request: HttpRequest, portal: Portal) -> HttpResponse:
+    show = request.GET.get("show", "orders")
+    if show not in dict(FILTERS):
+        show = "orders"
+    context: dict[str, Any] = {"section": "history", "show": show, "filters": FILTERS}
+    if show == "orders":
+        orders = order_history(organization_id=portal.organization.pk, page=request.GET.get("page"))
+        context["orders"] = orders.page
+        context["order_rows"] = [
+            (order, [_line_text(line, order, orders) for line in order.lines.all()])
+            for order in orders.page
+        ]
+    else:
+        page = history_page(
+            organization_id=portal.organization.pk,
+            kind=None if show == "all" else show,
+            page=request.GET.get("page"),
+        )
+        context["entries"] = page.page
+        context["entry_rows"] = [_entry_row(entry, page) for entry in page.page]
+    template = (
+        "history/_results.html" if getattr(request, "htmx", False) else "history/history.html"
+    )
+    return render(request, template, context)
+
+
+def _line_text(line: OrderLine, order: Order, names: Any) -> str:
+    kind, _sep, code = line.product.partition(":")
+    if kind == "license":
+        label = _("User licences, %(edition)s") % {"edition": names.edition_names.get(code, code)}
+    elif kind == "storage":
+        label = _("File storage, %(pack)s") % {"pack": names.pack_names.get(code, code)}
+    elif kind == "add_on":
+        label = _("Add-on, %(name)s") % {"name": names.feature_names.get(code, code)}
+    else:
+        label = line.description
+    quantity = f"{line.quantity.normalize():f}"
+    if line.days is not None and line.period_days is not None:
+        return _("%(label)s × %(quantity)s, %(days)d of %(period_days)d days") % {
+            "label": label,
+            "quantity": quantity,
+            "days": line.days,
+            "period_days": line.period_days,
+        }
+    if order.kind == "renewal":
+        return _("%(label)s × %(quantity)s (quantity × months)") % {
+            "label": label,
+            "quantity": quantity,
+        }
+    return f"{label} × {quantity}"
+
+
+@dataclass(frozen=True)
+class EntryRow:
+    entry: HistoryEntry
+    text: str
+    channel: str
+    reason: str
+    before: str
+    after: str
+
+
+def _json(value: Any) -> str:
+    if value in (None, {}, []):
+        return ""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _pair(entry: HistoryEntry, key: str) -> tuple[Any, Any]:
+    before = entry.before if isinstance(entry.before, dict) else {}
+    after = entry.after if isinstance(entry.after, dict) else {}
+    return before.get(key), after.get(key)
+
+
+def _entry_row(entry: HistoryEntry, page: Any) -> EntryRow:
+    return EntryRow(
+        entry=entry,
+        text=_describe(entry, page.feature_names, page.edition_names),
+        channel=str(CHANNELS.get(entry.channel, entry.channel)),
+        reason=_reason(entry.reason),
+        before=_json(entry.before),
+        after=_json(entry.after),
+    )
+
+
+def _describe(entry: HistoryEntry, features: dict[str, str], editions: dict[str, str]) -> str:
+    action = entry.action
+    subject = entry.subject
+    old, new = _pair(entry, "current")
+    old_next, new_next = _pair(entry, "next")
+    if action == "order_created":
+        after = entry.after or {}
+        return _("Order %(number)s placed: %(total)s %(currency)s") % {
+            "number": after.get("number", ""),
+            "total": after.get("total", ""),
+            "currency": after.get("currency", ""),
+        }
+    texts = {
+        "licenses_bought": _("User licences bought: %(old)s → %(new)s"),
+        "licenses_removal_scheduled": _("User licences for the next period: %(old)s → %(new)s"),
+        "licenses_removal_cancelled": _("Scheduled licence change cancelled: %(new)s licences"),
+        "storage_packs_bought": _("Storage packs bought: %(old)s → %(new)s"),
+        "storage_packs_removal_scheduled": _(
+            "Storage packs for the next period: %(old)s → %(new)s"
+        ),
+        "storage_packs_removal_cancelled": _(
+            "Scheduled storage change cancelled: %(new)s storage packs"
+        ),
+    }
+    if action in texts:
+        if action.endswith("_bought"):
+            values = {"old": old, "new": new}
+        else:
+            values = {"old": old_next, "new": new_next}
+        return texts[action] % values
+    feature = features.get(subject, subject)
+    edition_before, edition_after = _pair(entry, "edition")
+    simple = {
+        "enabled": _("%(name)s switched on") % {"name": feature},
+        "disabled": _("%(name)s switched off") % {"name": feature},
+        "edition_change_scheduled": _("Edition change scheduled for the next period: %(name)s")
+        % {"name": subject},
+        "edition_change_cancelled": _("Scheduled edition change cancelled"),
+        "edition_change_requested": _("Edition change requested: %(name)s") % {"name": subject},
+        "edition_request_scheduled": _("Edition-change request accepted: %(name)s")
+        % {"name": subject},
+        "edition_request_declined": _("Edition-change request declined: %(name)s")
+        % {"name": subject},
+        "edition_changed": _("Edition changed: %(old)s → %(new)s")
+        % {
+            "old": editions.get(str(edition_before), edition_before),
+            "new": editions.get(str(edition_after), edition_after),
+        },
+        "user_created": _("User added: %(email)s") % {"email": subject},
+        "user_deactivated": _("User deactivated: %(email)s") % {"email": subject},
+        "user_reactivated": _("User reactivated: %(email)s") % {"email": subject},
+        "user_updated": _("User changed: %(email)s") % {"email": subject},
+        "language_changed": _("Language changed: %(email)s") % {"email": subject},
+        "organization_created": _("Organisation created: %(name)s") % {"name": subject},
+        "name_changed": _("Company name changed: %(old)s → %(new)s")
+        % {"old": _pair(entry, "name")[0], "new": _pair(entry, "name")[1]},
+        "purchase_channel_changed": _("Purchase channel changed"),
+        "api_token_created": _("API token created: %(name)s") % {"name": subject},
+        "api_token_revoked": _("API token revoked: %(name)s") % {"name": subject},
+        "vat_number_transferred": _("VAT number changed: %(old)s → %(new)s")
+        % {"old": _pair(entry, "vat_number")[0], "new": _pair(entry, "vat_number")[1]},
+    }
+    if action in simple:
+        return simple[action]
+    if action == "billing_details_changed":
+        fields = []
+        for key in subject.split(", "):
+            label = str(BILLING_FIELDS.get(key, key))
+            if label not in fields:
+                fields.append(label)
+        return _("Billing details changed: %(fields)s") % {"fields": ", ".join(fields)}
+    if action == "period_rolled_over":
+        after = entry.after if isinstance(entry.after, dict) else {}
+        period = after.get("period", {})
+        return _("New billing period %(start)s – %(end)s: %(total)s %(currency)s") % {
+            "start": period.get("start", ""),
+            "end": period.get("end", ""),
+            "total": after.get("total", ""),
+            "currency": after.get("currency", ""),
+        }
+    return f"{HistoryKind(entry.kind).label if entry.kind in HistoryKind else entry.kind}: {action}"
+
+
+_ORDER_REASON = re.compile(r"Order (\d+)")
+_EDITION_REASON = re.compile(r"Edition change to (.+) at the period boundary")
+_REQUEST_REASON = re.compile(r"Edition-change request (\d+)")
+
+
+def _reason(reason: str) -> str:
+    """Reasons the system writes (in English) are shown in the user's language."""
+    if match := _ORDER_REASON.fullmatch(reason):
+        return _("Order %(number)s") % {"number": match.group(1)}
+    if match := _EDITION_REASON.fullmatch(reason):
+        return _("Edition change to %(name)s at the period boundary") % {"name": match.group(1)}
+    if reason == "Scheduled edition change at the period boundary":
+        return _("Scheduled edition change at the period boundary")
+    if match := _REQUEST_REASON.fullmatch(reason):
+        return _("Edition-change request %(number)s") % {"number": match.group(1)}
+    return reason

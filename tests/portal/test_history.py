@@ -1,0 +1,80 @@
+"""History: order confirmations, action history, change log; filtered and paginated."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from abonnement.orders.models import Order
+from tests.conftest import NOW, admin_of
+
+pytestmark = pytest.mark.django_db
+
+
+def test_order_confirmations_are_listed(portal: Client, org: Any) -> None:
+    renewal = Order.objects.get(organization=org)
+    body = portal.get("/settings/subscription/history/").content.decode()
+    assert f"<strong>{renewal.number}</strong>" in body
+    assert "User licences, Pro × 60 (quantity × months)" in body
+    assert "€1,200.00" in body
+    assert "PDF" not in body  # no documents until the documents issue lands
+
+
+def test_change_log_shows_who_when_channel_and_values(portal: Client, org: Any) -> None:
+    from abonnement.subscriptions.services import set_license_count
+
+    set_license_count(organization=org, licenses=8, actor=admin_of(org), now=NOW)
+    body = portal.get("/settings/subscription/history/?show=licenses").content.decode()
+    assert "User licences for the next period: 10 → 8" in body
+    assert "15 Jan 2027 12:00" in body  # NOW in Helsinki
+    assert "Anna Admin" in body and "Portal" in body
+    assert "&quot;next&quot;: 8" in body
+
+
+def test_filter_and_pagination(portal: Client, org: Any) -> None:
+    from abonnement.features.services import set_feature_enabled
+
+    actor = admin_of(org)
+    for index in range(26):
+        set_feature_enabled(
+            organization=org, code="slack", enabled=index % 2 == 1, actor=actor, now=NOW
+        )
+    first = portal.get("/settings/subscription/history/?show=features").content.decode()
+    assert "Page 1 of 2" in first
+    assert first.count("Slack switched") == 25
+    second = portal.get("/settings/subscription/history/?show=features&page=2").content.decode()
+    assert "Page 2 of 2" in second and second.count("Slack switched") == 1
+    assert "Order confirmations" not in second.split("<select")[0]
+    licences = portal.get("/settings/subscription/history/?show=licenses").content.decode()
+    assert "Slack switched" not in licences
+
+
+def test_unknown_filter_falls_back_to_orders(portal: Client) -> None:
+    body = portal.get("/settings/subscription/history/?show=secrets").content.decode()
+    assert "Order confirmations" in body
+
+
+def test_filter_as_fragment(portal: Client) -> None:
+    body = portal.get(
+        "/settings/subscription/history/?show=all", HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert "<html" not in body and "Change log" in body
+
+
+def test_query_count_does_not_grow_with_orders(
+    portal: Client, org: Any, django_assert_max_num_queries: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from abonnement.subscriptions.services import set_license_count
+
+    with CaptureQueriesContext(connection) as few:
+        portal.get("/settings/subscription/history/")
+    for count in range(11, 16):
+        set_license_count(organization=org, licenses=count, actor=admin_of(org), now=NOW)
+    with django_assert_max_num_queries(12), CaptureQueriesContext(connection) as many:
+        portal.get("/settings/subscription/history/")
+    assert len(many) == len(few)

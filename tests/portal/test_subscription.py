@@ -1,0 +1,258 @@
+"""Overview, user licences, storage and the edition request (PRODUCT.md sections 1–2)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from abonnement.history.models import HistoryEntry
+from abonnement.orders.models import Order
+from abonnement.subscriptions.models import EditionChangeRequest, Subscription
+from tests.conftest import NOW, add_users, admin_of, make_organization
+from tests.portal.conftest import client_for
+
+pytestmark = pytest.mark.django_db
+
+
+def state(org: Any) -> tuple[int, int, int, int, int]:
+    sub = Subscription.objects.get(organization=org)
+    return (
+        sub.licenses,
+        sub.licenses_next,
+        sub.storage_packs_next,
+        Order.objects.filter(organization=org).count(),
+        HistoryEntry.objects.filter(organization=org).count(),
+    )
+
+
+class TestOverview:
+    def test_shows_both_periods_with_prices(self, portal: Client, org: Any) -> None:
+        add_users(org, 2)
+        body = portal.get("/settings/subscription/").content.decode()
+        assert "Current billing period" in body and "Next billing period" in body
+        assert "1 Jan 2027 – 30 Jun 2027" in body
+        assert "1 Jul 2027 – 31 Dec 2027" in body
+        assert "3 in use, 7 free" in body
+        # 10 × 20.00 now; 10 × 21.00 under the price list from 2027-07-01.
+        assert "€200.00" in body and "€1,200.00" in body
+        assert "€210.00" in body and "€1,260.00" in body
+        assert "100 GB included + 0 GB bought" in body
+        assert "Changes made by 30 June 2027 count for the next period" in body
+        assert "To change your edition, contact customer service" in body
+
+    def test_shows_what_is_scheduled(self, portal: Client, org: Any) -> None:
+        from abonnement.subscriptions.services import set_license_count
+
+        set_license_count(organization=org, licenses=7, actor=admin_of(org), now=NOW)
+        body = portal.get("/settings/subscription/").content.decode()
+        assert "User licences: 10 → 7" in body
+
+    def test_query_count_does_not_grow(
+        self, portal: Client, org: Any, django_assert_max_num_queries: Any
+    ) -> None:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as few:
+            portal.get("/settings/subscription/")
+        add_users(org, 6)
+        from abonnement.subscriptions.services import set_license_count
+
+        set_license_count(organization=org, licenses=14, actor=admin_of(org), now=NOW)
+        with django_assert_max_num_queries(12), CaptureQueriesContext(connection) as many:
+            portal.get("/settings/subscription/")
+        assert len(many) == len(few)
+
+
+class TestLicences:
+    def test_page_shows_counts(self, portal: Client, org: Any) -> None:
+        add_users(org, 3)
+        body = portal.get("/settings/subscription/licences/").content.decode()
+        assert "4 in use, 6 free" in body
+        assert "€20.00 a month" in body
+
+    def test_raising_shows_the_preview_first_and_commits_nothing(
+        self, portal: Client, org: Any
+    ) -> None:
+        before = state(org)
+        response = portal.get("/settings/subscription/licences/confirm/?licenses=13")
+        body = response.content.decode()
+        assert response.status_code == 200
+        assert "€332.15" in body  # 3 × 20 × 6 × 167 / 181
+        assert "15 Jan 2027 – 30 Jun 2027" in body
+        assert "167 of the period's 181 days" in body
+        assert "€260.00" in body and "€1,560.00" in body  # this period, 13 licences
+        assert "€273.00" in body and "€1,638.00" in body  # next period at the new prices
+        assert "Confirm and pay €332.15" in body
+        assert state(org) == before
+
+    def test_confirming_buys_and_the_order_is_in_history(self, portal: Client, org: Any) -> None:
+        response = portal.post("/settings/subscription/licences/", {"licenses": "13"})
+        assert response.status_code == 302
+        assert response["Location"] == "/settings/subscription/licences/"
+        order = Order.objects.get(organization=org, kind="licenses")
+        assert order.total == Decimal("332.15")
+        sub = Subscription.objects.get(organization=org)
+        assert (sub.licenses, sub.licenses_next) == (13, 13)
+        page = portal.get(response["Location"]).content.decode()
+        assert f"Order {order.number} placed: €332.15." in page
+        history = portal.get("/settings/subscription/history/").content.decode()
+        assert f"<strong>{order.number}</strong>" in history
+        assert "User licences, Pro × 3, 167 of 181 days" in history
+
+    def test_lowering_says_it_takes_effect_next_period(self, portal: Client, org: Any) -> None:
+        body = portal.get("/settings/subscription/licences/confirm/?licenses=7").content.decode()
+        assert "From 1 July 2027, the start of the next period" in body
+        assert "there is no refund" in body
+        orders = Order.objects.filter(organization=org).count()
+        response = portal.post("/settings/subscription/licences/", {"licenses": "7"}, follow=True)
+        assert "From 1 July 2027 the subscription has 7 user licences." in response.content.decode()
+        sub = Subscription.objects.get(organization=org)
+        assert (sub.licenses, sub.licenses_next) == (10, 7)
+        assert Order.objects.filter(organization=org).count() == orders
+
+    def test_a_scheduled_removal_can_be_cancelled(self, portal: Client, org: Any) -> None:
+        portal.post("/settings/subscription/licences/", {"licenses": "7"})
+        page = portal.get("/settings/subscription/licences/").content.decode()
+        assert "from 1 July 2027 the number of licences goes from 10 to 7" in page
+        orders = Order.objects.filter(organization=org).count()
+        portal.post("/settings/subscription/licences/", {"licenses": "10"})
+        sub = Subscription.objects.get(organization=org)
+        assert (sub.licenses, sub.licenses_next) == (10, 10)
+        assert Order.objects.filter(organization=org).count() == orders
+
+    @pytest.mark.parametrize("method", ["get", "post"])
+    def test_below_active_users_is_refused_with_a_way_out(
+        self, portal: Client, org: Any, method: str
+    ) -> None:
+        add_users(org, 4)
+        before = state(org)
+        if method == "get":
+            response = portal.get("/settings/subscription/licences/confirm/?licenses=3")
+        else:
+            response = portal.post("/settings/subscription/licences/", {"licenses": "3"})
+        body = response.content.decode()
+        assert response.status_code == 200
+        assert "5 users are active" in body
+        assert 'class="field-error"' in body
+        assert 'href="/settings/users/">Open user management' in body
+        assert state(org) == before
+
+    def test_refusal_in_the_dialog(self, portal: Client, org: Any) -> None:
+        add_users(org, 4)
+        response = portal.get(
+            "/settings/subscription/licences/confirm/?licenses=3", HTTP_HX_REQUEST="true"
+        )
+        body = response.content.decode()
+        assert "<html" not in body
+        assert "This change cannot be made" in body and "5 users are active" in body
+
+    @pytest.mark.parametrize("value", ["", "abc", "1.5"])
+    def test_not_a_number(self, portal: Client, org: Any, value: str) -> None:
+        before = state(org)
+        response = portal.post("/settings/subscription/licences/", {"licenses": value})
+        assert "Enter a whole number." in response.content.decode()
+        assert state(org) == before
+
+    def test_negative_is_the_services_refusal(self, portal: Client, org: Any) -> None:
+        response = portal.post("/settings/subscription/licences/", {"licenses": "-2"})
+        assert "The number cannot be negative." in response.content.decode()
+
+    def test_preview_as_dialog_fragment(self, portal: Client) -> None:
+        response = portal.get(
+            "/settings/subscription/licences/confirm/?licenses=13", HTTP_HX_REQUEST="true"
+        )
+        body = response.content.decode()
+        assert "<html" not in body and 'id="dialog-title"' in body and "€332.15" in body
+
+
+class TestStorage:
+    def test_buying_packs_after_the_preview(self, portal: Client, org: Any) -> None:
+        body = portal.get("/settings/subscription/storage/confirm/?extra_packs=2").content.decode()
+        # 2 × 4.00 × 6 × 167 / 181 = 44.29
+        assert "€44.29" in body
+        assert "Your storage grows to 200 GB at once." in body
+        response = portal.post("/settings/subscription/storage/", {"extra_packs": "2"})
+        assert response.status_code == 302
+        order = Order.objects.get(organization=org, kind="storage")
+        assert order.total == Decimal("44.29")
+        sub = Subscription.objects.get(organization=org)
+        assert (sub.storage_packs, sub.storage_packs_next) == (2, 2)
+
+    def test_lowering_storage_is_for_next_period(self, portal: Client, org: Any) -> None:
+        portal.post("/settings/subscription/storage/", {"extra_packs": "2"})
+        portal.post("/settings/subscription/storage/", {"extra_packs": "1"})
+        sub = Subscription.objects.get(organization=org)
+        assert (sub.storage_packs, sub.storage_packs_next) == (2, 1)
+
+    def test_storage_needs_post(self, portal: Client) -> None:
+        assert portal.get("/settings/subscription/storage/").status_code == 405
+
+
+class TestMarketplace:
+    @pytest.fixture
+    def market(self, catalog: None, clock_at_now: None) -> Any:
+        return make_organization(
+            name="Markt Oy",
+            admin_email="m@markt.example",
+            purchase_channel={
+                "type": "marketplace",
+                "name": "Partner Market",
+                "url": "https://pm.example/",
+            },
+        )
+
+    def test_everything_is_read_only_with_the_marketplace_link(self, market: Any) -> None:
+        client = client_for(admin_of(market).user)
+        body = client.get("/settings/subscription/licences/").content.decode()
+        assert "bought through Partner Market" in body
+        assert 'href="https://pm.example/"' in body
+        assert "<fieldset disabled>" in body
+        overview = client.get("/settings/subscription/").content.decode()
+        assert "Request an edition change" not in overview
+
+    def test_a_forced_change_is_refused(self, market: Any) -> None:
+        client = client_for(admin_of(market).user)
+        before = state(market)
+        response = client.post("/settings/subscription/licences/", {"licenses": "12"})
+        assert "change it there: https://pm.example/" in response.content.decode()
+        assert state(market) == before
+
+
+class TestEditionRequest:
+    def test_request_is_sent_and_listed(self, portal: Client, org: Any) -> None:
+        page = portal.get("/settings/subscription/edition/").content.decode()
+        assert "To change your edition, contact customer service." in page
+        assert '<option value="pro"' not in page  # already the next edition
+        response = portal.post(
+            "/settings/subscription/edition/",
+            {"edition": "enterprise", "message": "We need SCIM."},
+            follow=True,
+        )
+        body = response.content.decode()
+        request = EditionChangeRequest.objects.get(organization=org)
+        assert (request.edition.code, request.status, request.message) == (
+            "enterprise",
+            "open",
+            "We need SCIM.",
+        )
+        assert "Your request has been sent." in body
+        assert "Waiting for customer service" in body
+
+    def test_unknown_edition_is_a_field_error(self, portal: Client, org: Any) -> None:
+        response = portal.post("/settings/subscription/edition/", {"edition": "gold"})
+        assert response.status_code == 200
+        assert "Select a valid choice." in response.content.decode()
+        assert EditionChangeRequest.objects.count() == 0
+
+
+def test_next_period_dates_are_in_the_users_language(portal: Client, admin_user: Any) -> None:
+    type(admin_user).objects.filter(pk=admin_user.pk).update(language="nl")
+    body = portal.get("/settings/subscription/").content.decode()
+    assert "1 jul 2027" in body
+    assert "€ 1.200,00" in body.replace("\xa0", " ")
+    assert date(2027, 7, 1)  # the next period's start (see above)
