@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "abonnement.feedback",
     "abonnement.idempotency",
     "abonnement.notifications",
+    "abonnement.backoffice",
 ]
 
 MIDDLEWARE = [

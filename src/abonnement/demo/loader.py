@@ -550,8 +550,8 @@ DEMO_LOGINS = [
     ("Customer administrator, Dutch, monthly periods", "daan@grachtenwerk.example"),
     ("Customer administrator, bought through a marketplace", "elsa@fjallbyran.example"),
     ("Customer administrator, annual periods, open edition request", "olli@polaris.example"),
-    ("Customer service, support role", "support@abonnement.example"),
-    ("Customer service, billing role", "billing@abonnement.example"),
+    ("Customer service, support role (back office: /backoffice/)", "support@abonnement.example"),
+    ("Customer service, billing role (back office: /backoffice/)", "billing@abonnement.example"),
 ]
 
 
