@@ -1,25 +1,19 @@
-"""URL map. Each interface owns its own module:
+"""URL map. Each interface owns its module:
 
-- ``/api/v1/``  — the REST API (``config/api.py``, routers in each app's ``api.py``)
-- ``/``         — the customer portal (``config/portal_urls.py``, views in each app's ``views.py``)
-- ``/admin/``   — Django's admin (catalogue editing for staff)
+- ``/api/v1/``      the REST API (``config/api.py``; routers in each app's ``api.py``)
+- ``/backoffice/``  the customer-service console (``config/backoffice_urls.py``)
+- ``/admin/``       Django's admin (catalogue editing for staff, by role)
+- ``/``             the customer portal (``config/portal_urls.py``; views in each app)
 """
-
-from importlib.util import find_spec
 
 from django.contrib import admin
 from django.urls import include, path
 
+from abonnement.config.api import api
+
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("backoffice/", include("abonnement.config.backoffice_urls")),
+    path("", include("abonnement.config.portal_urls")),
 ]
-
-# Interfaces are wired in when their module exists, so each lands in its own change.
-if find_spec("abonnement.config.api") is not None:
-    from abonnement.config.api import api
-
-    urlpatterns.append(path("api/v1/", api.urls))
-if find_spec("abonnement.config.backoffice_urls") is not None:
-    urlpatterns.append(path("backoffice/", include("abonnement.config.backoffice_urls")))
-if find_spec("abonnement.config.portal_urls") is not None:
-    urlpatterns.append(path("", include("abonnement.config.portal_urls")))
