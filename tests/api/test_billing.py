@@ -105,3 +105,23 @@ def test_field_errors_name_nested_fields(api: Api, org: Any, writer: str) -> Non
         "address.postal_code",
         "address.country",
     ]
+
+
+def test_a_marketplace_organisations_details_change_only_through_the_vendor(
+    api: Api, org: Any, writer: str, vendor: str
+) -> None:
+    channel = {"type": "marketplace", "name": "Nordic Apps", "url": "https://apps.example/x"}
+    moved = api.patch(f"/organizations/{org.pk}", vendor, {"purchase_channel": channel})
+    assert moved.status == 200
+    before = BillingDetails.objects.filter(organization=org).values().get()
+
+    locked = api.put(f"/organizations/{org.pk}/billing-details", writer, BILLING)
+    assert (locked.status, locked.code) == (409, "managed_by_marketplace")
+    assert locked.body["marketplace"] == {"name": "Nordic Apps", "url": "https://apps.example/x"}
+    assert BillingDetails.objects.filter(organization=org).values().get() == before
+    # Reading stays allowed.
+    assert api.get(f"/organizations/{org.pk}/billing-details", writer).status == 200
+
+    by_vendor = api.put(f"/organizations/{org.pk}/billing-details", vendor, BILLING)
+    assert by_vendor.status == 200, by_vendor.content
+    assert by_vendor.body["contact"]["email"] == "ap@testi.example"

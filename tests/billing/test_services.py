@@ -565,3 +565,29 @@ class TestMailRecipients:
         deactivate_user(organization=org, user_id=bob.pk, license="keep", actor=admin, now=NOW)
         deactivate_user(organization=org, user_id=second.pk, license="keep", actor=admin, now=NOW)
         assert mail_recipients(organization_id=org.pk) == ["admin@testi.example"]
+
+
+# --------------------------------------------------------------------------- Rule 6
+
+MARKETPLACE = {"type": "marketplace", "name": "Nordic Apps", "url": "https://apps.example/x"}
+
+
+def test_a_marketplace_organisations_details_change_only_through_the_vendor(
+    catalog: None,
+) -> None:
+    from abonnement.subscriptions.errors import ManagedByMarketplace
+
+    org = make_organization(purchase_channel=MARKETPLACE)
+    before = state(org)
+    with pytest.raises(ManagedByMarketplace) as refused:
+        update(org, body(), admin_of(org))
+    assert refused.value.code == "managed_by_marketplace"
+    assert refused.value.message == (
+        "This subscription was bought through Nordic Apps; change it there: https://apps.example/x"
+    )
+    assert state(org) == before
+
+    update(org, body(), VENDOR)
+    assert stored(org)["street"] == "Mannerheimintie 1 A"
+    entry = HistoryEntry.objects.filter(organization=org, kind="billing").get()
+    assert entry.actor_name == "Test vendor"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -36,7 +37,9 @@ def test_sign_in_gear_menu_to_subscription_overview(browse: Any) -> None:
 
 
 def test_buy_licences_with_preview_then_find_the_order_in_history(browse: Any, world: Any) -> None:
+    from abonnement.invoicing.services import issue_invoice_for_order
     from abonnement.orders.models import Order
+    from tests.conftest import NOW
 
     b = browse()
     b.sign_in()
@@ -57,7 +60,39 @@ def test_buy_licences_with_preview_then_find_the_order_in_history(browse: Any, w
     assert order.total == Decimal("332.15")
     page.get_by_role("link", name="History").click()
     expect(page.locator("main")).to_contain_text("User licences, Pro × 3, 167 of 181 days")
+    # The background worker has not issued the documents yet: a status, no link.
+    row = page.get_by_role("row").filter(has_text="167 of 181 days")
+    expect(row).to_contain_text("Being prepared")
+    expect(row.get_by_role("link", name="PDF")).to_have_count(0)
     b.shot("history-orders")
+
+    # The worker issues them; the order gets its PDF and the invoice shows under Invoices.
+    documents = issue_invoice_for_order(order_id=order.pk, now=NOW)
+    invoice = documents.invoice
+    page.reload()
+    expect(row.get_by_role("link", name=f"PDF order confirmation {order.number}")).to_be_visible()
+    page.get_by_label("Show").select_option("Invoices")
+    results = page.locator("#history-results")
+    expect(results.get_by_role("heading", name="Invoices and credit notes")).to_be_visible()
+    invoice_row = results.get_by_role("row").filter(has_text=f"Order {order.number}")
+    expect(invoice_row).to_contain_text(str(invoice.number))
+    expect(invoice_row).to_contain_text("1 Jan 2027 – 30 Jun 2027")
+    expect(invoice_row).to_contain_text(f"€{invoice.total:,.2f}")
+    expect(invoice_row).to_contain_text("Pending")
+    b.shot("history-invoices")
+    pdf_link = invoice_row.get_by_role("link", name=f"PDF invoice {invoice.number}")
+    pdf_link.focus()
+    with page.expect_download() as download_info:
+        page.keyboard.press("Enter")
+    download = download_info.value
+    assert download.suggested_filename == f"invoice-{invoice.number}.pdf"
+    assert Path(download.path()).read_bytes().startswith(b"%PDF-")
+
+    invoice_row.get_by_role("button", name=f"Resend invoice {invoice.number}").click()
+    expect(page.locator(".notice-success")).to_contain_text(
+        f"Invoice {invoice.number} is being sent again by e-mail to admin@testi.example."
+    )
+    expect(page.get_by_label("Show")).to_have_value("invoices")
 
 
 def test_lower_licences_and_see_the_next_period_change(browse: Any) -> None:
@@ -230,6 +265,14 @@ def test_marketplace_organisation_is_read_only(browse: Any) -> None:
     page.get_by_role("dialog").get_by_role("button", name="Switch off").click()
     expect(page.get_by_role("switch", name="Slack")).to_have_attribute("aria-checked", "false")
     b.shot("marketplace")
+    page.goto("/settings/subscription/billing/")
+    expect(page.locator("main")).to_contain_text(
+        "Your billing details are also managed through Partner Market: change them there."
+    )
+    expect(page.get_by_label("Street address")).to_be_disabled()
+    expect(page.get_by_role("switch", name="Send invoices as e-invoices")).to_be_disabled()
+    expect(page.get_by_role("button", name="Save billing details")).to_have_count(0)
+    b.shot("marketplace-billing")
 
 
 def test_dutch_interface(browse: Any, world: Any) -> None:

@@ -22,6 +22,7 @@ SUBSCRIPTION_PAGES = [
     "/settings/subscription/features/reports/?enabled=off",
     "/settings/subscription/billing/",
     "/settings/subscription/history/",
+    "/settings/subscription/history/?show=invoices",
     "/settings/company/",
     "/settings/api-tokens/",
 ]

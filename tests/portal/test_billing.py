@@ -121,3 +121,55 @@ def test_operator_name_lookup(portal: Client) -> None:
     assert "Operator: Apix Messaging Oy" in body
     body = portal.get("/settings/subscription/billing/operator/?einvoice_operator=X").content
     assert b"Operator:" not in body
+
+
+# --------------------------------------------------------------------------- Rule 6
+
+MARKETPLACE = {"type": "marketplace", "name": "Partner Market", "url": "https://pm.example/"}
+
+
+@pytest.fixture
+def marketplace_portal(catalog: None, clock_at_now: None) -> tuple[Client, Any]:
+    from tests.conftest import make_organization
+    from tests.portal.conftest import client_for
+
+    org = make_organization(
+        name="Markt Oy", admin_email="m@markt.example", purchase_channel=MARKETPLACE
+    )
+    return client_for(admin_of(org).user), org
+
+
+def test_marketplace_organisation_sees_the_details_read_only(
+    marketplace_portal: tuple[Client, Any],
+) -> None:
+    portal, _org = marketplace_portal
+    body = portal.get("/settings/subscription/billing/").content.decode()
+    assert "bought through Partner Market" in body
+    assert 'href="https://pm.example/"' in body
+    assert "Your billing details are also managed through Partner Market: change them" in body
+    assert "<fieldset disabled>" in body
+    assert "Save billing details" not in body
+
+
+def test_marketplace_organisation_cannot_save_the_details(
+    marketplace_portal: tuple[Client, Any],
+) -> None:
+    portal, org = marketplace_portal
+    before = BillingDetails.objects.filter(organization=org).values().get()
+    history = HistoryEntry.objects.filter(organization=org).count()
+    response = portal.post("/settings/subscription/billing/", GOOD)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert (
+        "This subscription was bought through Partner Market; change it there: https://pm.example/"
+        in body
+    )
+    assert "The billing details have been saved." not in body
+    assert BillingDetails.objects.filter(organization=org).values().get() == before
+    assert HistoryEntry.objects.filter(organization=org).count() == history
+
+
+def test_a_direct_customer_keeps_the_editable_form(portal: Client) -> None:
+    body = portal.get("/settings/subscription/billing/").content.decode()
+    assert "<fieldset disabled>" not in body and "Save billing details" in body
+    assert "also managed through" not in body

@@ -19,7 +19,9 @@ def test_order_confirmations_are_listed(portal: Client, org: Any) -> None:
     assert f"<strong>{renewal.number}</strong>" in body
     assert "User licences, Pro × 60 (quantity × months)" in body
     assert "€1,200.00" in body
-    assert "PDF" not in body  # no documents until the documents issue lands
+    # The worker has not issued the documents yet: a status, no dead links.
+    assert "Being prepared" in body
+    assert "confirmation.pdf" not in body and "/resend/" not in body
 
 
 def test_change_log_shows_who_when_channel_and_values(portal: Client, org: Any) -> None:

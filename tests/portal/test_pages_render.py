@@ -23,6 +23,7 @@ PAGES = [
     "/settings/subscription/billing/",
     "/settings/subscription/history/",
     "/settings/subscription/history/?show=all",
+    "/settings/subscription/history/?show=invoices",
     "/settings/subscription/history/?show=features",
     "/settings/users/",
     "/settings/users/new/",

@@ -74,7 +74,9 @@ def update_billing_details(
 ) -> BillingDetails:
     """Replace the billing details with ``data`` (the API's PUT body, the portal's form).
 
-    Every field is checked before anything is saved; all errors are reported at once.
+    Every field is checked before anything is saved; all errors are reported at once. A
+    marketplace-managed organisation's details change only through the vendor (Rule 6):
+    anyone else gets ``ManagedByMarketplace`` and nothing changes.
     """
     errors = FieldErrors()
     for field, message in READ_ONLY.items():
@@ -83,6 +85,7 @@ def update_billing_details(
     if errors:
         raise ValidationFailed(errors.errors, _("These fields cannot be changed here."))
     permissions.require(actor, organization, Permission.MANAGE_SUBSCRIPTION)
+    permissions.ensure_not_marketplace(actor, organization)
 
     contact = _object(data.get("contact"))
     contact_user = None

@@ -37,7 +37,15 @@ def billing_details(request: HttpRequest, portal: Portal) -> HttpResponse:
             messages.success(request, _("The billing details have been saved."))
             return redirect("portal:billing")
     return render(
-        request, "billing/billing.html", {"page": page, "form": form, "section": "billing"}
+        request,
+        "billing/billing.html",
+        {
+            "page": page,
+            "form": form,
+            "section": "billing",
+            # Rule 6: read-only, the service refuses changes (a stale form gets its message).
+            "marketplace": portal.organization.managed_by_marketplace,
+        },
     )
 
 

@@ -7,6 +7,7 @@ from abonnement.billing import views as billing
 from abonnement.features import views as features
 from abonnement.feedback import views as feedback
 from abonnement.history import views as history
+from abonnement.invoicing import views as documents
 from abonnement.organizations import views as organizations
 from abonnement.subscriptions import views as subscriptions
 
@@ -39,6 +40,31 @@ urlpatterns = [
     path("settings/subscription/billing/", billing.billing_details, name="billing"),
     path("settings/subscription/billing/operator/", billing.operator_name, name="operator_name"),
     path("settings/subscription/history/", history.history, name="history"),
+    path(
+        "settings/subscription/history/orders/<uuid:order_id>/confirmation.pdf",
+        documents.confirmation_pdf,
+        name="confirmation_pdf",
+    ),
+    path(
+        "settings/subscription/history/orders/<uuid:order_id>/resend/",
+        documents.resend_confirmation,
+        name="confirmation_resend",
+    ),
+    path(
+        "settings/subscription/history/invoices/<uuid:invoice_id>.pdf",
+        documents.invoice_pdf,
+        name="invoice_pdf",
+    ),
+    path(
+        "settings/subscription/history/invoices/<uuid:invoice_id>.xml",
+        documents.invoice_xml,
+        name="invoice_xml",
+    ),
+    path(
+        "settings/subscription/history/invoices/<uuid:invoice_id>/resend/",
+        documents.resend_invoice,
+        name="invoice_resend",
+    ),
     # Users, company, tokens
     path("settings/users/", accounts.user_list, name="users"),
     path("settings/users/new/", accounts.user_new, name="user_new"),

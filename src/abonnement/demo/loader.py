@@ -483,9 +483,10 @@ def _load_organizations(now: datetime) -> None:
             organization=mp, email=email, name=name, actor=elsa, now=now, password=DEMO_PASSWORD
         )
     set_license_count(organization=mp, licenses=10, actor=vendor, now=now)
+    # Billing details too: the marketplace keeps them, through the vendor (Rule 6).
     update_billing_details(
         organization=mp,
-        actor=elsa,
+        actor=vendor,
         now=now,
         data={
             "contact": {"user_id": User.objects.get(email="elsa@fjallbyran.example").pk},

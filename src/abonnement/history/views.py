@@ -1,5 +1,7 @@
-"""Settings › Subscription › History: order confirmations, the action history of features
-and integrations, and the subscription's change log."""
+"""Settings › Subscription › History: order confirmations, invoices and credit notes, the
+action history of features and integrations, and the subscription's change log.
+
+The documents' files and resending them are in ``abonnement.invoicing.views``."""
 
 from __future__ import annotations
 
@@ -16,12 +18,14 @@ from django.utils.translation import gettext_lazy
 from abonnement.accounts.models import Permission
 from abonnement.accounts.portal import Portal, portal_page
 from abonnement.history.models import HistoryEntry, HistoryKind
-from abonnement.history.selectors import history_page
+from abonnement.history.selectors import history_page, order_documents_page
+from abonnement.invoicing.models import OrderConfirmation
+from abonnement.invoicing.selectors import DeliveryView, delivery_view, invoice_page
 from abonnement.orders.models import Order, OrderLine
-from abonnement.orders.selectors import order_history
 
 FILTERS = [
     ("orders", gettext_lazy("Order confirmations")),
+    ("invoices", gettext_lazy("Invoices")),
     ("features", gettext_lazy("Features and integrations")),
     ("licenses", gettext_lazy("Licences and storage")),
     ("billing", gettext_lazy("Billing details")),
@@ -58,12 +62,18 @@ def history(request: HttpRequest, portal: Portal) -> HttpResponse:
         show = "orders"
     context: dict[str, Any] = {"section": "history", "show": show, "filters": FILTERS}
     if show == "orders":
-        orders = order_history(organization_id=portal.organization.pk, page=request.GET.get("page"))
-        context["orders"] = orders.page
+        found = order_documents_page(
+            organization_id=portal.organization.pk, page=request.GET.get("page")
+        )
+        context["orders"] = found.orders.page
         context["order_rows"] = [
-            (order, [_line_text(line, order, orders) for line in order.lines.all()])
-            for order in orders.page
+            _order_row(order, found.orders, found.confirmations.get(str(order.pk)))
+            for order in found.orders.page
         ]
+    elif show == "invoices":
+        context["invoices"] = invoice_page(
+            organization_id=portal.organization.pk, page=request.GET.get("page")
+        )
     else:
         page = history_page(
             organization_id=portal.organization.pk,
@@ -76,6 +86,24 @@ def history(request: HttpRequest, portal: Portal) -> HttpResponse:
         "history/_results.html" if getattr(request, "htmx", False) else "history/history.html"
     )
     return render(request, template, context)
+
+
+@dataclass(frozen=True)
+class OrderRow:
+    order: Order
+    lines: list[str]
+    issued: bool  # False while the background worker has not issued the documents yet
+    delivery: DeliveryView | None  # the confirmation's latest delivery
+
+
+def _order_row(order: Order, names: Any, confirmation: OrderConfirmation | None) -> OrderRow:
+    deliveries = list(confirmation.deliveries.all()) if confirmation is not None else []
+    return OrderRow(
+        order=order,
+        lines=[_line_text(line, order, names) for line in order.lines.all()],
+        issued=confirmation is not None,
+        delivery=delivery_view(deliveries[0]) if deliveries else None,
+    )
 
 
 def _line_text(line: OrderLine, order: Order, names: Any) -> str:
@@ -217,7 +245,77 @@ def _describe(entry: HistoryEntry, features: dict[str, str], editions: dict[str,
             "total": after.get("total", ""),
             "currency": after.get("currency", ""),
         }
+    if action in DOCUMENT_ACTIONS:
+        return _describe_document(entry)
     return f"{HistoryKind(entry.kind).label if entry.kind in HistoryKind else entry.kind}: {action}"
+
+
+DOCUMENT_ACTIONS = {
+    "invoice_issued",
+    "credit_note_issued",
+    "document_delivered",
+    "delivery_failed",
+    "einvoice_validation_failed",
+    "document_resend_requested",
+    "delivery_retry_requested",
+    "period_reminder_created",
+}
+_INVOICE_SUBJECT = re.compile(r"Invoice (\d+)")
+_CREDIT_NOTE_SUBJECT = re.compile(r"Credit note (\d+)")
+_CONFIRMATION_SUBJECT = re.compile(r"Order confirmation (\d+)")
+
+
+def _document_name(subject: str) -> str:
+    """The documents' services name their subject in English ("Invoice 12"); in the user's
+    language here."""
+    if match := _INVOICE_SUBJECT.fullmatch(subject):
+        return _("Invoice %(number)s") % {"number": match.group(1)}
+    if match := _CREDIT_NOTE_SUBJECT.fullmatch(subject):
+        return _("Credit note %(number)s") % {"number": match.group(1)}
+    if match := _CONFIRMATION_SUBJECT.fullmatch(subject):
+        return _("Order confirmation %(number)s") % {"number": match.group(1)}
+    if subject == "Period reminder":
+        return _("Period reminder")
+    return subject
+
+
+def _describe_document(entry: HistoryEntry) -> str:
+    after = entry.after if isinstance(entry.after, dict) else {}
+    action = entry.action
+    if action == "invoice_issued":
+        return _("Invoice %(number)s issued: %(total)s %(currency)s") % {
+            "number": after.get("number", ""),
+            "total": after.get("total", ""),
+            "currency": after.get("currency", ""),
+        }
+    if action == "credit_note_issued":
+        return _("Credit note %(number)s issued for invoice %(invoice)s") % {
+            "number": after.get("number", ""),
+            "invoice": after.get("credits_invoice", ""),
+        }
+    if action == "period_reminder_created":
+        return _("Reminder about the next period created: from %(start)s") % {
+            "start": after.get("next_start", "")
+        }
+    document = _document_name(entry.subject)
+    if action == "document_delivered":
+        return _("%(document)s delivered: %(destination)s") % {
+            "document": document,
+            "destination": after.get("destination", ""),
+        }
+    if action == "delivery_failed":
+        return _("%(document)s not delivered: %(error)s") % {
+            "document": document,
+            "error": after.get("error", ""),
+        }
+    if action == "einvoice_validation_failed":
+        return _("%(document)s not sent: the e-invoice fails the rules %(rules)s") % {
+            "document": document,
+            "rules": ", ".join(str(rule) for rule in after.get("rule_ids", [])),
+        }
+    if action == "document_resend_requested":
+        return _("%(document)s sent again on request") % {"document": document}
+    return _("%(document)s: delivery tried again on request") % {"document": document}
 
 
 _ORDER_REASON = re.compile(r"Order (\d+)")

@@ -2,10 +2,11 @@
 same 404), in a fixed number of queries however many documents there are.
 
 For the API (API.md "Orders, invoices, history"), the portal's History and the back office:
-``invoices_for`` / ``invoice_views`` list, ``get_invoice`` reads one, ``invoice_pdf`` /
-``invoice_ubl`` / ``order_confirmation_pdf`` return the file to serve, ``deliveries_of`` and
-``delivery_failures`` show where documents went and what failed. ``invoices_by_id`` reads
-the invoices that webhook events name.
+``invoices_for`` / ``invoice_views`` / ``invoice_page`` list, ``get_invoice`` reads one,
+``invoice_pdf`` / ``invoice_ubl`` / ``order_confirmation_pdf`` return the file to serve,
+``deliveries_of`` and ``delivery_failures`` show where documents went and what failed, and
+``delivery_destination`` says where a delivery goes now. ``invoices_by_id`` reads the
+invoices that webhook events name.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
+from django.core.paginator import Page, Paginator
 from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext as _
 
@@ -103,14 +105,19 @@ def get_confirmation(*, organization_id: UUID, order_id: object) -> OrderConfirm
         raise NotFound(_("Order confirmation not found.")) from None
 
 
-def confirmations_for(*, organization_id: UUID) -> dict[str, OrderConfirmation]:
-    """The confirmations of an organisation's orders by order id (for the orders list)."""
-    return {
-        str(c.order_id): c
-        for c in OrderConfirmation.objects.filter(organization_id=organization_id).prefetch_related(
-            _deliveries()
-        )
-    }
+def confirmations_for(
+    *, organization_id: UUID, order_ids: Iterable[object] | None = None
+) -> dict[str, OrderConfirmation]:
+    """The confirmations of an organisation's orders by order id (for the orders list),
+    with their deliveries; ``order_ids`` limits them to those orders (one page of a list).
+    Two queries however many (none for an empty ``order_ids``)."""
+    confirmations = OrderConfirmation.objects.filter(organization_id=organization_id)
+    if order_ids is not None:
+        keys = [pk for pk in map(_uuid, order_ids) if pk is not None]
+        if not keys:
+            return {}
+        confirmations = confirmations.filter(order_id__in=keys)
+    return {str(c.order_id): c for c in confirmations.prefetch_related(_deliveries())}
 
 
 @dataclass(frozen=True)
@@ -237,6 +244,31 @@ def invoice_view(invoice: Invoice) -> InvoiceView:
 
 def invoice_views(*, organization_id: UUID) -> list[InvoiceView]:
     return [invoice_view(i) for i in invoices_for(organization_id=organization_id)]
+
+
+def invoice_page(
+    *, organization_id: UUID, page: int | str | None = 1, per_page: int = 20
+) -> Page[InvoiceView]:
+    """One page of invoices and credit notes, newest first, with their deliveries: three
+    queries (count, the page, its deliveries) however many there are."""
+    found = Paginator(invoices_for(organization_id=organization_id), per_page).get_page(page)
+    # The same page (number, count, neighbours), its invoices as the portal shows them.
+    paginator = cast("Paginator[InvoiceView]", found.paginator)
+    return Page([invoice_view(i) for i in found.object_list], found.number, paginator)
+
+
+def delivery_destination(*, organization_id: UUID, channel: str) -> str:
+    """Where a delivery through ``channel`` goes by the billing details as they are now: the
+    e-mail recipients (contact, or the administrators in its place, and the copies), or the
+    e-invoice address with the operator code. For saying where a resent document goes."""
+    from abonnement.billing.selectors import get_billing_details, mail_recipients
+
+    if channel == DeliveryChannel.EINVOICE:
+        details = get_billing_details(organization_id)
+        if details.einvoice_operator:
+            return f"{details.einvoice_address} ({details.einvoice_operator})"
+        return details.einvoice_address
+    return ", ".join(mail_recipients(organization_id=organization_id))
 
 
 def deliveries_of(*, organization_id: UUID) -> QuerySet[Delivery]:
