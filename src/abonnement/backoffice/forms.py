@@ -5,58 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from abonnement.accounts import ratelimit
+from abonnement.accounts.forms import SignInForm
 from abonnement.catalog.models import Edition
 from abonnement.organizations.models import PurchaseChannel
 
 
-class StaffSignInForm(AuthenticationForm):
-    """E-mail and password of a staff account; customers are sent to the portal."""
+class StaffSignInForm(SignInForm):
+    """The portal's sign-in (same rate limits) for staff accounts; customers are sent away."""
 
     error_messages = {
-        **AuthenticationForm.error_messages,
-        "invalid_login": _(
-            "The e-mail address or password is not right. Check both and try again."
-        ),
+        **SignInForm.error_messages,
         "not_staff": _(
             "This sign-in is for the vendor's customer service. Customers sign in to the portal."
         ),
-        "rate_limited": _(
-            "Too many failed sign-in attempts. Wait %(minutes)d minutes and try again."
-        ),
     }
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["username"].label = _("E-mail address")
-        self.fields["username"].widget.attrs.update(
-            {"autocomplete": "username", "type": "email", "autofocus": True}
-        )
-        self.fields["password"].label = _("Password")
-
-    def _address(self) -> str:
-        return str(self.request.META.get("REMOTE_ADDR", "")) if self.request else ""
-
-    def clean(self) -> dict[str, Any]:
-        email = str(self.cleaned_data.get("username") or "")
-        address = self._address()
-        if ratelimit.is_limited(email=email, address=address):
-            raise ValidationError(
-                self.error_messages["rate_limited"],
-                code="rate_limited",
-                params={"minutes": ratelimit.window_minutes()},
-            )
-        try:
-            cleaned = super().clean()
-        except ValidationError:
-            ratelimit.record_failure(email=email, address=address)
-            raise
-        ratelimit.clear_account(email=email)
-        return cleaned
 
     def confirm_login_allowed(self, user: Any) -> None:
         from abonnement.backoffice.access import staff_of
