@@ -153,11 +153,21 @@ def roll_over_subscriptions(
     result = RolloverResult()
     result.subscriptions = Subscription.objects.filter(current_period_end__lt=today).count()
     catalog = _Catalog()
+    # Each sweep walks the due rows once in (end, id) order, continuing after the last row
+    # it claimed, so no claim rescans the index entries of rows it already rolled. A
+    # subscription that is still due after one transition is picked up by the next sweep.
+    after: tuple[Any, int] | None = None
     while True:
         with transaction.atomic(durable=True):
-            rolled, orders = _roll_batch(now=now, today=today, catalog=catalog, limit=size)
+            rolled, orders, last = _roll_batch(
+                now=now, today=today, catalog=catalog, limit=size, after=after
+            )
         if not rolled:
-            break
+            if after is None:
+                break
+            after = None
+            continue
+        after = last
         result.batches += 1
         result.transitions += rolled
         result.orders += orders
@@ -169,7 +179,7 @@ def roll_over_subscriptions(
 
 def roll_over_locked(ids: Sequence[int], *, now: datetime) -> int:
     """Roll the given (already locked) subscriptions one period if due; inside a transaction."""
-    rolled, _orders = _roll_batch(
+    rolled, _orders, _last = _roll_batch(
         now=now, today=clock.business_date(now), catalog=_Catalog(), limit=len(ids), ids=ids
     )
     return rolled
@@ -231,7 +241,15 @@ class _Dialect:
         self.postgres = connection.vendor == "postgresql"
         self.uuid_type = "uuid" if self.postgres else "char(32)"
         self.price_type = "numeric(14, 4)" if self.postgres else "integer"
-        self.new_uuid = "gen_random_uuid()" if self.postgres else "lower(hex(randomblob(16)))"
+        # Time-ordered ids (milliseconds, then 80 random bits, like UUIDv7): new orders land
+        # at the right edge of the primary-key index instead of on random pages.
+        self.new_uuid = (
+            "CAST(lpad(to_hex(CAST(floor(extract(epoch FROM clock_timestamp()) * 1000) "
+            "AS bigint)), 12, '0') || substr(md5(random()::text), 1, 20) AS uuid)"
+            if self.postgres
+            else "printf('%012x', CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))"
+            " || lower(hex(randomblob(10)))"
+        )
         self.json = "jsonb_build_object" if self.postgres else "json_object"
         self.lock = " FOR NO KEY UPDATE OF s SKIP LOCKED" if self.postgres else ""
 
@@ -321,8 +339,10 @@ def _roll_batch(
     catalog: _Catalog,
     limit: int,
     ids: Sequence[int] | None = None,
-) -> tuple[int, int]:
-    """One transition for up to ``limit`` due subscriptions. Returns (transitions, orders)."""
+    after: tuple[Any, int] | None = None,
+) -> tuple[int, int, tuple[Any, int] | None]:
+    """One transition for up to ``limit`` due subscriptions after the ``after`` position
+    (period end, id). Returns (transitions, orders, the last position claimed)."""
     d = _Dialect()
     _staging(d)
     sub = Subscription._meta.db_table
@@ -339,6 +359,9 @@ def _roll_batch(
     if ids is not None:
         only = f" AND s.id IN ({', '.join(['%s'] * len(ids))})"
         params += list(ids)
+    if after is not None:
+        only += " AND (s.current_period_end, s.id) > (%s, %s)"
+        params += [after[0], after[1]]
     with connection.cursor() as cursor:
         # Claim, in the order of the (end, id) index so a claim reads only due rows.
         cursor.execute(
@@ -354,7 +377,11 @@ def _roll_batch(
         )
         claimed = cursor.rowcount
         if claimed <= 0:
-            return 0, 0
+            return 0, 0, None
+        cursor.execute(
+            "SELECT old_end, id FROM rollover_claim ORDER BY old_end DESC, id DESC LIMIT 1"
+        )
+        last_end, last_id = cursor.fetchone()
         if d.postgres:
             cursor.execute("ANALYZE rollover_claim")
         cursor.execute(
@@ -608,7 +635,7 @@ def _roll_batch(
             for e in entries
         )
     emit_many(events)
-    return claimed, order_count
+    return claimed, order_count, (last_end, last_id)
 
 
 def _switch_features_for_editions(
