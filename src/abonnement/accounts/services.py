@@ -118,12 +118,7 @@ def create_user(
     errors = FieldErrors()
     clean_email = _clean_email(email, errors)
     clean_name = _clean_name(name, errors)
-    granted = _clean_permissions(
-        list(permissions_granted)
-        if isinstance(permissions_granted, tuple)
-        else permissions_granted,
-        errors,
-    )
+    granted = _clean_permissions(permissions_granted, errors)
     if clean_email and User.objects.filter(email=clean_email).exists():
         errors.add("email", _("A user with this e-mail address already exists."))
     errors.raise_if_any()

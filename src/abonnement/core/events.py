@@ -30,11 +30,6 @@ def subscribe(listener: Listener) -> None:
         _listeners.append(listener)
 
 
-def unsubscribe(listener: Listener) -> None:
-    if listener in _listeners:
-        _listeners.remove(listener)
-
-
 def has_listeners() -> bool:
     """Lets bulk paths skip building events nobody would receive."""
     return bool(_listeners)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
@@ -12,7 +12,6 @@ from django.db.models import QuerySet
 from abonnement.catalog.models import (
     Availability,
     Edition,
-    Feature,
     StoragePack,
     add_on_product,
     license_product,
@@ -253,14 +252,6 @@ def build_overview(
 
 def subscription_overview(*, organization_id: UUID) -> SubscriptionOverview:
     return build_overview(get_subscription(organization_id))
-
-
-def due_for_rollover(subscription: Subscription, today: date) -> bool:
-    return subscription.current_period_end < today
-
-
-def feature_by_code(code: str) -> Feature | None:
-    return Feature.objects.filter(code=code).first()
 
 
 @dataclass(frozen=True)

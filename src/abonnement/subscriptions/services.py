@@ -150,7 +150,6 @@ def plan_quantity(
     *,
     subscription: Subscription,
     current: int,
-    next_count: int,
     target: int,
     product: str,
     description: str,
@@ -191,7 +190,6 @@ def _license_plan(subscription: Subscription, target: int, *, today: date) -> Qu
     return plan_quantity(
         subscription=subscription,
         current=subscription.licenses,
-        next_count=subscription.licenses_next,
         target=target,
         product=license_product(subscription.edition.code),
         description=f"User licences, {subscription.edition.name}",
@@ -205,7 +203,6 @@ def _storage_plan(subscription: Subscription, target: int, *, today: date) -> Qu
     return plan_quantity(
         subscription=subscription,
         current=subscription.storage_packs,
-        next_count=subscription.storage_packs_next,
         target=target,
         product=storage_product(pack.code),
         description=f"File storage, {pack.name}",
