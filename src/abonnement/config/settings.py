@@ -178,12 +178,14 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
 SIMULATED_CLOCK = _env_bool("ABONNEMENT_SIMULATED_CLOCK", False)
 
+# Without an SMTP server (the demo), each e-mail is written as a file under data/mail/.
 EMAIL_BACKEND = os.environ.get(
     "ABONNEMENT_EMAIL_BACKEND",
     "django.core.mail.backends.smtp.EmailBackend"
     if os.environ.get("ABONNEMENT_EMAIL_HOST")
-    else "django.core.mail.backends.console.EmailBackend",
+    else "django.core.mail.backends.filebased.EmailBackend",
 )
+EMAIL_FILE_PATH = DATA_DIR / "mail"
 EMAIL_HOST = os.environ.get("ABONNEMENT_EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("ABONNEMENT_EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("ABONNEMENT_EMAIL_USER", "")

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import TextIO
 
+from django.conf import settings
 from django.db import transaction
 
 from abonnement.catalog.models import (
@@ -562,6 +563,10 @@ def print_logins(*, stdout: TextIO, base_url: str) -> None:
     )
     for role, email in DEMO_LOGINS:
         stdout.write(f"  {email:<32} {role}\n")
+    if "filebased" in settings.EMAIL_BACKEND:
+        stdout.write(
+            f"E-mails (order confirmations, invoices) are written to {settings.EMAIL_FILE_PATH}/\n"
+        )
     stdout.write("\n")
 
 
