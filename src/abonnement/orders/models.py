@@ -25,8 +25,13 @@ class Order(models.Model):
         related_name="orders",
         db_index=False,
     )
+    # Renewals are found by "one_renewal_per_period" (subscription first); nothing looks up
+    # the other orders of a subscription, so no separate FK index to write on every order.
     subscription = models.ForeignKey(
-        "subscriptions.Subscription", on_delete=models.PROTECT, related_name="orders"
+        "subscriptions.Subscription",
+        on_delete=models.PROTECT,
+        related_name="orders",
+        db_index=False,
     )
     kind = models.CharField(max_length=10, choices=OrderKind.choices)
     created_at = models.DateTimeField()

@@ -21,20 +21,32 @@ class Subscription(models.Model):
     anchor_day = models.PositiveSmallIntegerField()
     current_period_start = models.DateField()
     current_period_end = models.DateField()
-    edition = models.ForeignKey("catalog.Edition", on_delete=models.PROTECT, related_name="+")
+    # The catalogue references carry no index of their own: a handful of values each, so no
+    # query is helped by one, and every period rollover would have to write into all four
+    # (a renewal moves the period end, which is indexed, so the update is never HOT).
+    edition = models.ForeignKey(
+        "catalog.Edition", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     next_edition = models.ForeignKey(
-        "catalog.Edition", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "catalog.Edition",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     licenses = models.PositiveIntegerField()
     licenses_next = models.PositiveIntegerField()
     storage_pack = models.ForeignKey(
-        "catalog.StoragePack", on_delete=models.PROTECT, related_name="+"
+        "catalog.StoragePack", on_delete=models.PROTECT, related_name="+", db_index=False
     )
     storage_packs = models.PositiveIntegerField(default=0)
     storage_packs_next = models.PositiveIntegerField(default=0)
     license_unit_price = models.DecimalField(max_digits=14, decimal_places=4)
     storage_unit_price = models.DecimalField(max_digits=14, decimal_places=4)
-    price_list = models.ForeignKey("catalog.PriceList", on_delete=models.PROTECT, related_name="+")
+    price_list = models.ForeignKey(
+        "catalog.PriceList", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     # The monthly prices of the edition's paid add-ons at the period start, by feature code
     # (strings with four decimals): an add-on bought mid-period costs what it cost when the
     # period started, whatever a later price-list edit says (Rule 7).
@@ -69,7 +81,10 @@ class Subscription(models.Model):
 class SubscriptionAddOn(models.Model):
     """A paid add-on billed in the current period and/or scheduled for the next one."""
 
-    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="add_ons")
+    # Indexed by "one_add_on_row" (subscription first); no separate FK index.
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.CASCADE, related_name="add_ons", db_index=False
+    )
     feature = models.ForeignKey("catalog.Feature", on_delete=models.PROTECT, related_name="+")
     in_current = models.BooleanField(default=False)
     in_next = models.BooleanField(default=False)

@@ -22,7 +22,8 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -241,6 +242,8 @@ class _Dialect:
         self.postgres = connection.vendor == "postgresql"
         self.uuid_type = "uuid" if self.postgres else "char(32)"
         self.price_type = "numeric(14, 4)" if self.postgres else "integer"
+        # An amount staged before it is stored: exact decimal, or whole cents on SQLite.
+        self.cents_type = "numeric(16, 2)" if self.postgres else "integer"
         # Time-ordered ids (milliseconds, then 80 random bits, like UUIDv7): new orders land
         # at the right edge of the primary-key index instead of on random pages.
         self.new_uuid = (
@@ -290,23 +293,53 @@ class _Dialect:
 
 
 def _staging(d: _Dialect) -> None:
+    """The per-connection scratch tables of a batch (temporary: no WAL, no locks)."""
+    price, uuid_type = d.price_type, d.uuid_type
     tables = {
-        "rollover_claim": f"id bigint PRIMARY KEY, organization_id {d.uuid_type}, "
+        # One row per claimed subscription, as it is now.
+        "rollover_claim": f"id bigint PRIMARY KEY, organization_id {uuid_type}, "
         "currency varchar(3), months integer, anchor integer, old_start date, old_end date, "
         "edition_id bigint, new_edition_id bigint, licenses integer, licenses_next integer, "
         "pack_id bigint, packs integer, packs_next integer",
+        # The paid add-ons that carry on into the next period, at the new price.
+        "rollover_claim_add_on": "subscription_id bigint, add_on_id bigint, code varchar(64), "
+        f"name varchar(200), price {price}, amount {d.cents_type}, "
+        "PRIMARY KEY (subscription_id, add_on_id)",
+        # The claimed rows with everything the writes need: the next period, the prices in
+        # force at its start, and the renewal order (id, number, total) if one is due.
+        "rollover_batch": f"id bigint PRIMARY KEY, organization_id {uuid_type}, "
+        "currency varchar(3), months integer, old_start date, old_end date, "
+        "edition_id bigint, new_edition_id bigint, licenses integer, licenses_next integer, "
+        "pack_id bigint, packs integer, packs_next integer, new_start date, new_end date, "
+        f"price_list_id bigint, license_price {price}, storage_price {price}, "
+        f"add_on_prices text, order_id {uuid_type}, number bigint, total {d.cents_type}",
         "rollover_period": "old_end date, months integer, anchor integer, new_start date, "
         "new_end date, price_list_id bigint",
         "rollover_unit": f"price_list_id bigint, edition_id bigint, currency varchar(3), "
-        f"pack_id bigint, license_price {d.price_type}, storage_price {d.price_type}, "
-        "add_on_prices text",
-        "rollover_add_on": f"price_list_id bigint, edition_id bigint, currency varchar(3), "
-        f"feature_id bigint, price {d.price_type}",
+        f"pack_id bigint, license_price {price}, storage_price {price}, add_on_prices text",
+        "rollover_add_on": "price_list_id bigint, edition_id bigint, currency varchar(3), "
+        f"feature_id bigint, price {price}",
     }
     with connection.cursor() as cursor:
         for name, columns in tables.items():
-            cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} ({columns})")
+            # On PostgreSQL the tables are emptied at every commit without leaving dead rows
+            # behind (autovacuum never visits temporary tables, so emptying them with DELETE
+            # alone would make every later batch scan more pages); the DELETE covers several
+            # batches in one transaction (a subscription caught up before a change).
+            on_commit = " ON COMMIT DELETE ROWS" if d.postgres else ""
+            cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} ({columns}){on_commit}")
             cursor.execute(f"DELETE FROM {name}")
+
+
+# Joins of a claimed row to its next period and the prices in force at its start.
+_PERIOD = (
+    "JOIN rollover_period p ON p.old_end = c.old_end AND p.months = c.months "
+    "AND p.anchor = c.anchor"
+)
+_UNIT = (
+    "JOIN rollover_unit u ON u.price_list_id = p.price_list_id "
+    "AND u.edition_id = c.new_edition_id AND u.currency = c.currency AND u.pack_id = c.pack_id"
+)
 
 
 def _insert_rows(table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
@@ -316,81 +349,9 @@ def _insert_rows(table: str, columns: list[str], rows: list[tuple[Any, ...]]) ->
             cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
 
 
-# Joins shared by the statements below: a claimed subscription, its next period and prices.
-_PERIOD = (
-    "JOIN rollover_period p ON p.old_end = c.old_end AND p.months = c.months "
-    "AND p.anchor = c.anchor"
-)
-_UNIT = (
-    "JOIN rollover_unit u ON u.price_list_id = p.price_list_id "
-    "AND u.edition_id = c.new_edition_id AND u.currency = c.currency AND u.pack_id = c.pack_id"
-)
-_ADD_ON = (
-    "JOIN rollover_add_on ap ON ap.price_list_id = p.price_list_id "
-    "AND ap.edition_id = c.new_edition_id AND ap.currency = c.currency "
-    "AND ap.feature_id = a.feature_id"
-)
-
-
-def _roll_batch(
-    *,
-    now: datetime,
-    today: date,
-    catalog: _Catalog,
-    limit: int,
-    ids: Sequence[int] | None = None,
-    after: tuple[Any, int] | None = None,
-) -> tuple[int, int, tuple[Any, int] | None]:
-    """One transition for up to ``limit`` due subscriptions after the ``after`` position
-    (period end, id). Returns (transitions, orders, the last position claimed)."""
-    d = _Dialect()
-    _staging(d)
-    sub = Subscription._meta.db_table
-    org = "organizations_organization"
-    add_on = SubscriptionAddOn._meta.db_table
-    orders = Order._meta.db_table
-    lines = OrderLine._meta.db_table
-    history = HistoryEntry._meta.db_table
-    edition = Edition._meta.db_table
-    feature = Feature._meta.db_table
-    pack = StoragePack._meta.db_table
-    only = ""
-    params: list[Any] = [d.param(today)]
-    if ids is not None:
-        only = f" AND s.id IN ({', '.join(['%s'] * len(ids))})"
-        params += list(ids)
-    if after is not None:
-        only += " AND (s.current_period_end, s.id) > (%s, %s)"
-        params += [after[0], after[1]]
-    with connection.cursor() as cursor:
-        # Claim, in the order of the (end, id) index so a claim reads only due rows.
-        cursor.execute(
-            f"""INSERT INTO rollover_claim
-            SELECT s.id, s.organization_id, o.currency, s.period_months, s.anchor_day,
-                s.current_period_start, s.current_period_end, s.edition_id,
-                COALESCE(s.next_edition_id, s.edition_id), s.licenses, s.licenses_next,
-                s.storage_pack_id, s.storage_packs, s.storage_packs_next
-            FROM {sub} s JOIN {org} o ON o.id = s.organization_id
-            WHERE s.current_period_end < %s{only}
-            ORDER BY s.current_period_end, s.id LIMIT {int(limit)}{d.lock}""",
-            params,
-        )
-        claimed = cursor.rowcount
-        if claimed <= 0:
-            return 0, 0, None
-        cursor.execute(
-            "SELECT old_end, id FROM rollover_claim ORDER BY old_end DESC, id DESC LIMIT 1"
-        )
-        last_end, last_id = cursor.fetchone()
-        if d.postgres:
-            cursor.execute("ANALYZE rollover_claim")
-        cursor.execute(
-            "SELECT DISTINCT old_end, months, anchor, new_edition_id, currency, pack_id "
-            "FROM rollover_claim"
-        )
-        groups = cursor.fetchall()
-
-    # Python: the next period of each distinct (end, length, anchor), and its prices.
+def _price_groups(groups: list[tuple[Any, ...]], d: _Dialect, catalog: _Catalog) -> None:
+    """Python's part of a batch: the next period of each distinct (end, length, anchor) and
+    the prices in force at its start, into the small staging tables."""
     periods: dict[tuple[Any, int, int], tuple[Period, int]] = {}
     units: dict[tuple[int, int, str, int], tuple[Any, ...]] = {}
     add_on_prices: dict[tuple[int, int, str, int], tuple[Any, ...]] = {}
@@ -398,8 +359,7 @@ def _roll_batch(
         end = old_end if isinstance(old_end, date) else date.fromisoformat(old_end)
         key = (old_end, months, anchor)
         if key not in periods:
-            start = end  # only the end matters for the next period
-            period = next_period(Period(start, end), months=months, anchor_day=anchor)
+            period = next_period(Period(end, end), months=months, anchor_day=anchor)
             periods[key] = (period, catalog.book_on(period.start).price_list_id)
         period, list_id = periods[key]
         book = catalog.book(list_id)
@@ -452,42 +412,179 @@ def _roll_batch(
         list(add_on_prices.values()),
     )
 
+
+def _roll_batch(
+    *,
+    now: datetime,
+    today: date,
+    catalog: _Catalog,
+    limit: int,
+    ids: Sequence[int] | None = None,
+    after: tuple[Any, int] | None = None,
+) -> tuple[int, int, tuple[Any, int] | None]:
+    """One transition for up to ``limit`` due subscriptions after the ``after`` position
+    (period end, id). Returns (transitions, orders, the last position claimed)."""
+    d = _Dialect()
+    _staging(d)
+    with _index_probes(d):
+        return _roll_claimed(
+            d, now=now, today=today, catalog=catalog, limit=limit, ids=ids, after=after
+        )
+
+
+@contextmanager
+def _index_probes(d: _Dialect) -> Iterator[None]:
+    """Join the batch's few thousand staged rows to the big tables by their keys.
+
+    A batch touches a few thousand rows of tables that hold millions; the planner, which
+    cannot know how small the scratch tables are at each step, would otherwise sometimes
+    scan a whole table into a hash, and a rollover of N subscriptions would cost N²/batch.
+    The settings are local to the transaction and restored when the batch is done.
+    """
+    if not d.postgres:
+        yield
+        return
+    names = ("enable_hashjoin", "enable_mergejoin")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting(%s), current_setting(%s)", names)
+        before = cursor.fetchone()
+        cursor.execute("SELECT set_config(%s, 'off', true), set_config(%s, 'off', true)", names)
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config(%s, %s, true), set_config(%s, %s, true)",
+            [names[0], before[0], names[1], before[1]],
+        )
+
+
+def _roll_claimed(
+    d: _Dialect,
+    *,
+    now: datetime,
+    today: date,
+    catalog: _Catalog,
+    limit: int,
+    ids: Sequence[int] | None,
+    after: tuple[Any, int] | None,
+) -> tuple[int, int, tuple[Any, int] | None]:
+    """The body of :func:`_roll_batch`.
+
+    Every statement after the claim reads the claimed rows from the ``rollover_claim``
+    scratch table and touches the real tables only by primary or unique key, so a batch
+    costs the same whether the database holds a thousand subscriptions or millions.
+    """
+    sub = Subscription._meta.db_table
+    org = "organizations_organization"
+    add_on = SubscriptionAddOn._meta.db_table
+    orders = Order._meta.db_table
+    lines = OrderLine._meta.db_table
+    history = HistoryEntry._meta.db_table
+    edition = Edition._meta.db_table
+    feature = Feature._meta.db_table
+    pack = StoragePack._meta.db_table
+    only = ""
+    params: list[Any] = [d.param(today)]
+    if ids is not None:
+        only = f" AND s.id IN ({', '.join(['%s'] * len(ids))})"
+        params += list(ids)
+    if after is not None:
+        only += " AND (s.current_period_end, s.id) > (%s, %s)"
+        params += [after[0], after[1]]
+    with connection.cursor() as cursor:
+        # Claim, in the order of the (end, id) index so a claim reads only due rows.
+        cursor.execute(
+            f"""INSERT INTO rollover_claim (id, organization_id, currency, months, anchor,
+                old_start, old_end, edition_id, new_edition_id, licenses, licenses_next,
+                pack_id, packs, packs_next)
+            SELECT s.id, s.organization_id, o.currency, s.period_months, s.anchor_day,
+                s.current_period_start, s.current_period_end, s.edition_id,
+                COALESCE(s.next_edition_id, s.edition_id), s.licenses, s.licenses_next,
+                s.storage_pack_id, s.storage_packs, s.storage_packs_next
+            FROM {sub} s JOIN {org} o ON o.id = s.organization_id
+            WHERE s.current_period_end < %s{only}
+            ORDER BY s.current_period_end, s.id LIMIT {int(limit)}{d.lock}""",
+            params,
+        )
+        claimed = cursor.rowcount
+        if claimed <= 0:
+            return 0, 0, None
+        cursor.execute(
+            "SELECT old_end, id FROM rollover_claim ORDER BY old_end DESC, id DESC LIMIT 1"
+        )
+        last_end, last_id = cursor.fetchone()
+        if d.postgres:
+            # Autovacuum never analyses temporary tables: without this the planner guesses
+            # their size and may join a whole table by hash instead of probing its index.
+            cursor.execute("ANALYZE rollover_claim")
+        cursor.execute(
+            "SELECT DISTINCT old_end, months, anchor, new_edition_id, currency, pack_id "
+            "FROM rollover_claim"
+        )
+        groups = cursor.fetchall()
+    _price_groups(groups, d, catalog)
+
     actor = Actor.system(_("Period rollover"))
-    paid_add_ons = (
-        f"SELECT a.subscription_id FROM {add_on} a JOIN rollover_claim c "
-        f"ON c.id = a.subscription_id {_PERIOD} {_ADD_ON} WHERE a.in_next"
-    )
-    billable = f"(c.licenses_next > 0 OR c.packs_next > 0 OR c.id IN ({paid_add_ons}))"
-    add_on_cents = (
-        f"(SELECT SUM({d.cents('c.months', 'ap.price')}) FROM {add_on} a {_ADD_ON} "
-        "WHERE a.subscription_id = c.id AND a.in_next)"
-    )
     months_text = "CASE WHEN c.months = 1 THEN ' month' ELSE ' months' END"
-    renewal = (
-        f"JOIN {orders} r ON r.subscription_id = c.id AND r.kind = 'renewal' "
-        "AND r.period_start = p.new_start"
-    )
     at = d.param(now)
     with connection.cursor() as cursor:
+        # The add-ons the next period pays for (offered by the new edition, chosen for next).
+        cursor.execute(
+            f"""INSERT INTO rollover_claim_add_on (subscription_id, add_on_id, code, name,
+                price, amount)
+            SELECT c.id, a.id, f.code, f.name, ap.price, {d.cents("c.months", "ap.price")}
+            FROM rollover_claim c {_PERIOD}
+            JOIN {add_on} a ON a.subscription_id = c.id AND a.in_next
+            JOIN rollover_add_on ap ON ap.price_list_id = p.price_list_id
+                AND ap.edition_id = c.new_edition_id AND ap.currency = c.currency
+                AND ap.feature_id = a.feature_id
+            JOIN {feature} f ON f.id = a.feature_id"""
+        )
+        add_on_total = (
+            "(SELECT SUM(x.amount) FROM rollover_claim_add_on x WHERE x.subscription_id = c.id)"
+        )
+        # A renewal order for each subscription the next period charges for.
+        billable = f"c.licenses_next > 0 OR c.packs_next > 0 OR {add_on_total} IS NOT NULL"
         cursor.execute(f"SELECT COUNT(*) FROM rollover_claim c WHERE {billable}")
         order_count = int(cursor.fetchone()[0])
         first = take_numbers(ORDER_COUNTER, order_count) if order_count else 0
+        total = (
+            d.cents("b.licenses_next * b.months", "b.license_price")
+            + " + "
+            + d.cents("b.packs_next * b.months", "b.storage_price")
+            + " + COALESCE(b.add_on_total, 0)"
+        )
+        columns = (
+            "id, organization_id, currency, months, old_start, old_end, edition_id, "
+            "new_edition_id, licenses, licenses_next, pack_id, packs, packs_next, new_start, "
+            "new_end, price_list_id, license_price, storage_price, add_on_prices"
+        )
+        cursor.execute(
+            f"""INSERT INTO rollover_batch ({columns}, order_id, number, total)
+            SELECT {columns},
+                CASE WHEN b.billable = 1 THEN {d.new_uuid} END,
+                CASE WHEN b.billable = 1 THEN %s - 1
+                    + SUM(b.billable) OVER (ORDER BY b.id ROWS UNBOUNDED PRECEDING) END,
+                CASE WHEN b.billable = 1 THEN {total} END
+            FROM (
+                SELECT c.id, c.organization_id, c.currency, c.months, c.old_start, c.old_end,
+                    c.edition_id, c.new_edition_id, c.licenses, c.licenses_next, c.pack_id,
+                    c.packs, c.packs_next, p.new_start, p.new_end, p.price_list_id,
+                    u.license_price, u.storage_price, u.add_on_prices,
+                    {add_on_total} AS add_on_total,
+                    CASE WHEN {billable} THEN 1 ELSE 0 END AS billable
+                FROM rollover_claim c {_PERIOD} {_UNIT}
+            ) b""",
+            [first],
+        )
+        if cursor.rowcount != claimed:
+            raise RuntimeError("a claimed subscription has no next period or no price")
         cursor.execute(
             f"""INSERT INTO {orders} (id, number, organization_id, subscription_id, kind,
                 created_at, period_start, period_end, currency, total, actor_name)
-            SELECT {d.new_uuid}, %s - 1 + row_number() OVER (ORDER BY c.id), c.organization_id,
-                c.id, 'renewal', %s, p.new_start, p.new_end, c.currency,
-                {
-                d.money(
-                    d.cents("c.licenses_next * c.months", "u.license_price")
-                    + " + "
-                    + d.cents("c.packs_next * c.months", "u.storage_price")
-                    + f" + COALESCE({add_on_cents}, 0)"
-                )
-            }, %s
-            FROM rollover_claim c {_PERIOD} {_UNIT}
-            WHERE {billable}""",
-            [first, at, actor.name],
+            SELECT c.order_id, c.number, c.organization_id, c.id, 'renewal', %s, c.new_start,
+                c.new_end, c.currency, {d.money("c.total")}, %s
+            FROM rollover_batch c WHERE c.order_id IS NOT NULL""",
+            [at, actor.name],
         )
         if cursor.rowcount != order_count:
             raise RuntimeError("renewal orders do not match the claimed subscriptions")
@@ -497,89 +594,77 @@ def _roll_batch(
         )
         cursor.execute(
             line_columns
-            + f"""SELECT r.id, 1, 'license:' || e.code,
+            + f"""SELECT c.order_id, 1, 'license:' || e.code,
                 'User licences, ' || e.name || ' × ' || CAST(c.licenses_next AS TEXT)
                     || ' × ' || CAST(c.months AS TEXT) || {months_text},
-                c.licenses_next * c.months, {d.unit("u.license_price")},
-                {d.money(d.cents("c.licenses_next * c.months", "u.license_price"))},
-                p.new_start, p.new_end
-            FROM rollover_claim c {_PERIOD} {_UNIT} {renewal}
-            JOIN {edition} e ON e.id = c.new_edition_id
+                c.licenses_next * c.months, {d.unit("c.license_price")},
+                {d.money(d.cents("c.licenses_next * c.months", "c.license_price"))},
+                c.new_start, c.new_end
+            FROM rollover_batch c JOIN {edition} e ON e.id = c.new_edition_id
             WHERE c.licenses_next > 0"""
         )
         cursor.execute(
             line_columns
-            + f"""SELECT r.id, CASE WHEN c.licenses_next > 0 THEN 2 ELSE 1 END,
+            + f"""SELECT c.order_id, CASE WHEN c.licenses_next > 0 THEN 2 ELSE 1 END,
                 'storage:' || k.code,
                 'File storage, ' || k.name || ' × ' || CAST(c.packs_next AS TEXT)
                     || ' × ' || CAST(c.months AS TEXT) || {months_text},
-                c.packs_next * c.months, {d.unit("u.storage_price")},
-                {d.money(d.cents("c.packs_next * c.months", "u.storage_price"))},
-                p.new_start, p.new_end
-            FROM rollover_claim c {_PERIOD} {_UNIT} {renewal}
-            JOIN {pack} k ON k.id = c.pack_id
+                c.packs_next * c.months, {d.unit("c.storage_price")},
+                {d.money(d.cents("c.packs_next * c.months", "c.storage_price"))},
+                c.new_start, c.new_end
+            FROM rollover_batch c JOIN {pack} k ON k.id = c.pack_id
             WHERE c.packs_next > 0"""
         )
         cursor.execute(
             line_columns
-            + f"""SELECT r.id,
+            + f"""SELECT c.order_id,
                 (CASE WHEN c.licenses_next > 0 THEN 1 ELSE 0 END)
                     + (CASE WHEN c.packs_next > 0 THEN 1 ELSE 0 END)
-                    + row_number() OVER (PARTITION BY c.id ORDER BY f.code),
-                'add_on:' || f.code,
-                'Add-on, ' || f.name || ' × ' || CAST(c.months AS TEXT) || {months_text},
-                c.months, {d.unit("ap.price")}, {d.money(d.cents("c.months", "ap.price"))},
-                p.new_start, p.new_end
-            FROM rollover_claim c {_PERIOD} {renewal}
-            JOIN {add_on} a ON a.subscription_id = c.id AND a.in_next
-            {_ADD_ON}
-            JOIN {feature} f ON f.id = a.feature_id"""
+                    + row_number() OVER (PARTITION BY x.subscription_id ORDER BY x.code),
+                'add_on:' || x.code,
+                'Add-on, ' || x.name || ' × ' || CAST(c.months AS TEXT) || {months_text},
+                c.months, {d.unit("x.price")}, {d.money("x.amount")}, c.new_start, c.new_end
+            FROM rollover_claim_add_on x JOIN rollover_batch c ON c.id = x.subscription_id"""
         )
         period_json = f"{d.json}('start', CAST({{0}} AS TEXT), 'end', CAST({{1}} AS TEXT))"
         cursor.execute(
             f"""INSERT INTO {history} (organization_id, at, actor_type, actor_name, channel,
                 kind, action, subject, before, after, reason)
             SELECT c.organization_id, %s, %s, %s, %s, 'period', 'period_rolled_over',
-                CAST(p.new_start AS TEXT) || '–' || CAST(p.new_end AS TEXT),
+                CAST(c.new_start AS TEXT) || '–' || CAST(c.new_end AS TEXT),
                 {d.json}('period', {period_json.format("c.old_start", "c.old_end")},
                     'edition', eo.code, 'licenses', c.licenses, 'storage_packs', c.packs),
-                {d.json}('period', {period_json.format("p.new_start", "p.new_end")},
+                {d.json}('period', {period_json.format("c.new_start", "c.new_end")},
                     'edition', en.code, 'licenses', c.licenses_next,
                     'storage_packs', c.packs_next,
-                    'total', {d.money_text("COALESCE(r.total, 0)")}, 'currency', c.currency,
-                    'order_number', r.number),
+                    'total', {d.money_text(d.money("COALESCE(c.total, 0)"))},
+                    'currency', c.currency, 'order_number', c.number),
                 ''
-            FROM rollover_claim c {_PERIOD}
+            FROM rollover_batch c
             JOIN {edition} eo ON eo.id = c.edition_id
-            JOIN {edition} en ON en.id = c.new_edition_id
-            LEFT {renewal}""",
+            JOIN {edition} en ON en.id = c.new_edition_id""",
             [at, actor.type.value, actor.name, actor.channel.value],
         )
         # Add-ons: those the next period pays for carry on at the new price; the rest end.
         cursor.execute(
-            f"""DELETE FROM {add_on}
-            WHERE subscription_id IN (SELECT id FROM rollover_claim)
-              AND id NOT IN (
-                SELECT a.id FROM {add_on} a JOIN rollover_claim c ON c.id = a.subscription_id
-                {_PERIOD} {_ADD_ON} WHERE a.in_next)"""
+            f"""DELETE FROM {add_on} WHERE id IN (
+                SELECT a.id FROM rollover_batch c JOIN {add_on} a ON a.subscription_id = c.id
+                WHERE NOT EXISTS (SELECT 1 FROM rollover_claim_add_on x
+                    WHERE x.subscription_id = a.subscription_id AND x.add_on_id = a.id))"""
         )
         cursor.execute(
-            f"""UPDATE {add_on} SET in_current = TRUE, unit_price = {d.unit("ap.price")}
-            FROM rollover_claim c {_PERIOD}
-            JOIN rollover_add_on ap ON ap.price_list_id = p.price_list_id
-                AND ap.edition_id = c.new_edition_id AND ap.currency = c.currency
-            WHERE {add_on}.subscription_id = c.id AND ap.feature_id = {add_on}.feature_id"""
+            f"""UPDATE {add_on} SET in_current = TRUE, unit_price = {d.unit("x.price")}
+            FROM rollover_claim_add_on x WHERE {add_on}.id = x.add_on_id"""
         )
         cursor.execute(
-            f"""UPDATE {sub} SET current_period_start = p.new_start,
-                current_period_end = p.new_end, edition_id = c.new_edition_id,
+            f"""UPDATE {sub} SET current_period_start = c.new_start,
+                current_period_end = c.new_end, edition_id = c.new_edition_id,
                 next_edition_id = NULL, licenses = c.licenses_next,
-                storage_packs = c.packs_next, license_unit_price = {d.unit("u.license_price")},
-                storage_unit_price = {d.unit("u.storage_price")},
-                price_list_id = p.price_list_id,
-                add_on_prices = {d.json_value("u.add_on_prices")}, updated_at = %s
-            FROM rollover_claim c {_PERIOD} {_UNIT}
-            WHERE {sub}.id = c.id""",
+                storage_packs = c.packs_next, license_unit_price = {d.unit("c.license_price")},
+                storage_unit_price = {d.unit("c.storage_price")},
+                price_list_id = c.price_list_id,
+                add_on_prices = {d.json_value("c.add_on_prices")}, updated_at = %s
+            FROM rollover_batch c WHERE {sub}.id = c.id""",
             [at],
         )
         cursor.execute(
@@ -597,8 +682,8 @@ def _roll_batch(
         events: list[Event] = []
         if has_listeners():
             cursor.execute(
-                f"SELECT r.organization_id, r.id, p.new_start, p.new_end "
-                f"FROM rollover_claim c {_PERIOD} {renewal}"
+                "SELECT organization_id, order_id, new_start, new_end FROM rollover_batch "
+                "WHERE order_id IS NOT NULL"
             )
             for org_id, order_id, start, end in cursor.fetchall():
                 organization = str(d.to_uuid(org_id))
