@@ -35,6 +35,16 @@ def _instant(value: str) -> datetime:
     return parsed
 
 
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+    if not 1 <= number <= 100_000:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 100000: {value!r}")
+    return number
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="abonnement",
@@ -63,7 +73,15 @@ def _parser() -> argparse.ArgumentParser:
     rollover.add_argument(
         "--dry-run", action="store_true", help="say what would run; change nothing"
     )
-    rollover.add_argument("--batch-size", type=int, default=None)
+    rollover.add_argument(
+        "--batch-size", type=_positive, default=None, help="subscriptions per transaction"
+    )
+    rollover.add_argument(
+        "--workers",
+        type=_positive,
+        default=None,
+        help="sweeps side by side, each with its own connection (PostgreSQL; SQLite uses one)",
+    )
     rollover.add_argument("--quiet", action="store_true", help="no progress lines")
 
     clock = commands.add_parser("clock", help="the simulated clock")
@@ -157,6 +175,8 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _rollover(args: argparse.Namespace) -> int:
+    from django.conf import settings
+
     from abonnement.core import clock
     from abonnement.subscriptions.rollover import roll_over_subscriptions
 
@@ -167,7 +187,11 @@ def _rollover(args: argparse.Namespace) -> int:
             print(f"  … {transitions} period transitions, {orders} orders", file=sys.stderr)
 
     result = roll_over_subscriptions(
-        now=now, batch_size=args.batch_size, dry_run=args.dry_run, progress=progress
+        now=now,
+        batch_size=args.batch_size,
+        dry_run=args.dry_run,
+        progress=progress,
+        workers=args.workers or settings.ROLLOVER_WORKERS,
     )
     print(f"rollover at {now.isoformat()}: {result.summary()}")
     return 0

@@ -68,14 +68,40 @@ def test_rollover_runs_and_summarises(catalog: None, capsys: Any) -> None:
         ["rollover", "--at", "2027-05-02T09:00:00"],  # no time zone
         ["clock", "set", "not-a-date"],
         ["frobnicate"],
+        ["rollover", "--workers", "0"],
+        ["rollover", "--workers", "two"],
+        ["rollover", "--batch-size", "-5"],
+        ["rollover", "--batch-size", "100001"],
     ],
-    ids=["not-iso", "naive", "clock-not-iso", "unknown-command"],
+    ids=[
+        "not-iso",
+        "naive",
+        "clock-not-iso",
+        "unknown-command",
+        "no-workers",
+        "workers-not-a-number",
+        "negative-batch",
+        "huge-batch",
+    ],
 )
-def test_bad_arguments_exit_2(argv: list[str], capsys: Any) -> None:
+def test_bad_arguments_exit_2(argv: list[str], catalog: None, capsys: Any) -> None:
+    make_organization(period_months=1, start_date=date(2027, 1, 31))
     with pytest.raises(SystemExit) as exit_info:
         main(argv)
     assert exit_info.value.code == 2
     assert capsys.readouterr().err
+    assert Order.objects.count() == 1  # nothing rolled over
+
+
+def test_rollover_with_workers_inside_a_transaction_runs_on_one_connection(
+    catalog: None, capsys: Any
+) -> None:
+    # The test's transaction is invisible to other connections: one sweep does it all.
+    make_organization(period_months=1, start_date=date(2027, 1, 31))
+    assert main(["rollover", "--at", "2027-05-02T09:00:00Z", "--quiet", "--workers", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "3 period transitions for 1 subscriptions, 3 renewal orders" in out
+    assert Order.objects.filter(kind="renewal").count() == 4
 
 
 @override_settings(SIMULATED_CLOCK=False)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import UTC, date, datetime
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -85,3 +86,33 @@ def test_two_workers_rolling_the_same_due_subscriptions_renew_each_period_once()
     assert all(r.transitions > 0 for r in results)
     numbers = sorted(Order.objects.values_list("number", flat=True))
     assert numbers == list(range(numbers[0], numbers[0] + 1000))
+
+
+def test_parallel_workers_catch_up_every_period_exactly_once() -> None:
+    make_catalog()
+    generate_due_subscriptions(600, today=date(2027, 1, 15))
+    # Four months later: monthly subscriptions are several periods behind, annual ones one.
+    now = datetime(2027, 5, 20, 10, 0, tzinfo=UTC)
+    expected = roll_over_subscriptions(now=now, dry_run=True)
+    assert expected.due == 600 and expected.transitions > 600
+
+    result = roll_over_subscriptions(now=now, batch_size=40, workers=4)
+
+    assert (result.subscriptions, result.transitions) == (600, expected.transitions)
+    assert result.orders == expected.transitions  # every generated subscription pays
+    renewals = Order.objects.filter(kind="renewal")
+    assert renewals.count() == expected.transitions
+    assert Subscription.objects.filter(current_period_end__lt=date(2027, 5, 20)).count() == 0
+    # One renewal per subscription and period, and the periods of each follow on.
+    for sub in Subscription.objects.all():
+        starts = list(
+            renewals.filter(subscription=sub)
+            .order_by("period_start")
+            .values_list("period_start", "period_end")
+        )
+        assert starts, sub.pk
+        for (_, end), (start, _) in pairwise(starts):
+            assert (start - end).days == 1
+        assert starts[-1] == (sub.current_period_start, sub.current_period_end)
+    numbers = sorted(Order.objects.values_list("number", flat=True))
+    assert numbers == list(range(numbers[0], numbers[0] + len(numbers)))

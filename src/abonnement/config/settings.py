@@ -224,6 +224,10 @@ WEBHOOK_RETRY_MAX_SECONDS = float(os.environ.get("ABONNEMENT_WEBHOOK_RETRY_MAX",
 WEBHOOK_DISABLE_AFTER_FAILURES = 10
 
 ROLLOVER_BATCH_SIZE = int(os.environ.get("ABONNEMENT_ROLLOVER_BATCH_SIZE", "5000"))
+# Sweeps that `abonnement rollover` runs side by side on PostgreSQL (SQLite always uses one).
+ROLLOVER_WORKERS = int(
+    os.environ.get("ABONNEMENT_ROLLOVER_WORKERS", str(min(4, os.cpu_count() or 1)))
+)
 MAX_LICENSES = 100_000
 
 LOGGING = {

@@ -20,9 +20,11 @@ Contract (PRODUCT.md Rules 1, 2, 5, 7, 8, 9):
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -144,8 +146,15 @@ def roll_over_subscriptions(
     batch_size: int | None = None,
     dry_run: bool = False,
     progress: ProgressCallback | None = None,
+    workers: int = 1,
 ) -> RolloverResult:
-    """Run every due period transition at ``now``; safe to run from many workers at once."""
+    """Run every due period transition at ``now``; safe to run from many workers at once.
+
+    ``workers`` > 1 runs that many sweeps side by side, each in its own thread with its own
+    database connection (PostgreSQL only: SQLite has one writer at a time). They divide the
+    due rows between them through ``SKIP LOCKED``; the order-number counter, taken last in
+    each batch, is the only thing they wait for.
+    """
     started = time.perf_counter()
     today = clock.business_date(now)
     if dry_run:
@@ -153,10 +162,49 @@ def roll_over_subscriptions(
     size = batch_size or settings.ROLLOVER_BATCH_SIZE
     result = RolloverResult()
     result.subscriptions = Subscription.objects.filter(current_period_end__lt=today).count()
+    tally = _Tally(result, progress)
+    # Other connections cannot see what an enclosing transaction has not committed, so
+    # inside one (a caller's atomic block, a test) the sweep runs on this connection alone.
+    parallel = connection.vendor == "postgresql" and not connection.in_atomic_block
+    if workers > 1 and parallel and result.subscriptions:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rollover") as pool:
+            sweeps = [
+                pool.submit(_sweep_in_thread, now=now, today=today, size=size, tally=tally)
+                for _ in range(workers)
+            ]
+            for sweep in sweeps:
+                sweep.result()  # re-raises a worker's error
+    else:
+        _sweep(now=now, today=today, size=size, tally=tally)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+class _Tally:
+    """The totals of a run, added to by every worker."""
+
+    def __init__(self, result: RolloverResult, progress: ProgressCallback | None) -> None:
+        self.result = result
+        self.progress = progress
+        self.lock = threading.Lock()
+
+    def add(self, rolled: int, orders: int) -> None:
+        with self.lock:
+            self.result.batches += 1
+            self.result.transitions += rolled
+            self.result.orders += orders
+            if self.progress is not None:
+                self.progress(self.result.transitions, self.result.orders)
+
+
+def _sweep(*, now: datetime, today: date, size: int, tally: _Tally) -> None:
+    """Roll batches until nothing due is left that another worker does not hold.
+
+    Each pass walks the due rows once in (end, id) order, continuing after the last row it
+    claimed, so no claim rescans the index entries of rows already rolled. A subscription
+    that is still due after one transition is picked up by the next pass.
+    """
     catalog = _Catalog()
-    # Each sweep walks the due rows once in (end, id) order, continuing after the last row
-    # it claimed, so no claim rescans the index entries of rows it already rolled. A
-    # subscription that is still due after one transition is picked up by the next sweep.
     after: tuple[Any, int] | None = None
     while True:
         with transaction.atomic(durable=True):
@@ -165,17 +213,18 @@ def roll_over_subscriptions(
             )
         if not rolled:
             if after is None:
-                break
+                return
             after = None
             continue
         after = last
-        result.batches += 1
-        result.transitions += rolled
-        result.orders += orders
-        if progress is not None:
-            progress(result.transitions, result.orders)
-    result.seconds = time.perf_counter() - started
-    return result
+        tally.add(rolled, orders)
+
+
+def _sweep_in_thread(*, now: datetime, today: date, size: int, tally: _Tally) -> None:
+    try:
+        _sweep(now=now, today=today, size=size, tally=tally)
+    finally:
+        connection.close()  # this thread's own connection
 
 
 def roll_over_locked(ids: Sequence[int], *, now: datetime) -> int:
@@ -312,7 +361,7 @@ def _staging(d: _Dialect) -> None:
         "edition_id bigint, new_edition_id bigint, licenses integer, licenses_next integer, "
         "pack_id bigint, packs integer, packs_next integer, new_start date, new_end date, "
         f"price_list_id bigint, license_price {price}, storage_price {price}, "
-        f"add_on_prices text, order_id {uuid_type}, number bigint, total {d.cents_type}",
+        f"add_on_prices text, order_id {uuid_type}, total {d.cents_type}",
         "rollover_period": "old_end date, months integer, anchor integer, new_start date, "
         "new_end date, price_list_id bigint",
         "rollover_unit": f"price_list_id bigint, edition_id bigint, currency varchar(3), "
@@ -543,10 +592,7 @@ def _roll_claimed(
             "(SELECT SUM(x.amount) FROM rollover_claim_add_on x WHERE x.subscription_id = c.id)"
         )
         # A renewal order for each subscription the next period charges for.
-        billable = f"c.licenses_next > 0 OR c.packs_next > 0 OR {add_on_total} IS NOT NULL"
-        cursor.execute(f"SELECT COUNT(*) FROM rollover_claim c WHERE {billable}")
-        order_count = int(cursor.fetchone()[0])
-        first = take_numbers(ORDER_COUNTER, order_count) if order_count else 0
+        billable = "b.licenses_next > 0 OR b.packs_next > 0 OR b.add_on_total IS NOT NULL"
         total = (
             d.cents("b.licenses_next * b.months", "b.license_price")
             + " + "
@@ -559,35 +605,20 @@ def _roll_claimed(
             "new_end, price_list_id, license_price, storage_price, add_on_prices"
         )
         cursor.execute(
-            f"""INSERT INTO rollover_batch ({columns}, order_id, number, total)
-            SELECT {columns},
-                CASE WHEN b.billable = 1 THEN {d.new_uuid} END,
-                CASE WHEN b.billable = 1 THEN %s - 1
-                    + SUM(b.billable) OVER (ORDER BY b.id ROWS UNBOUNDED PRECEDING) END,
-                CASE WHEN b.billable = 1 THEN {total} END
+            f"""INSERT INTO rollover_batch ({columns}, order_id, total)
+            SELECT {columns}, CASE WHEN {billable} THEN {d.new_uuid} END,
+                CASE WHEN {billable} THEN {total} END
             FROM (
                 SELECT c.id, c.organization_id, c.currency, c.months, c.old_start, c.old_end,
                     c.edition_id, c.new_edition_id, c.licenses, c.licenses_next, c.pack_id,
                     c.packs, c.packs_next, p.new_start, p.new_end, p.price_list_id,
                     u.license_price, u.storage_price, u.add_on_prices,
-                    {add_on_total} AS add_on_total,
-                    CASE WHEN {billable} THEN 1 ELSE 0 END AS billable
+                    {add_on_total} AS add_on_total
                 FROM rollover_claim c {_PERIOD} {_UNIT}
-            ) b""",
-            [first],
+            ) b"""
         )
         if cursor.rowcount != claimed:
             raise RuntimeError("a claimed subscription has no next period or no price")
-        cursor.execute(
-            f"""INSERT INTO {orders} (id, number, organization_id, subscription_id, kind,
-                created_at, period_start, period_end, currency, total, actor_name)
-            SELECT c.order_id, c.number, c.organization_id, c.id, 'renewal', %s, c.new_start,
-                c.new_end, c.currency, {d.money("c.total")}, %s
-            FROM rollover_batch c WHERE c.order_id IS NOT NULL""",
-            [at, actor.name],
-        )
-        if cursor.rowcount != order_count:
-            raise RuntimeError("renewal orders do not match the claimed subscriptions")
         line_columns = (
             f"INSERT INTO {lines} (order_id, position, product, description, quantity, "
             "unit_price, amount, period_start, period_end) "
@@ -626,25 +657,6 @@ def _roll_claimed(
                 c.months, {d.unit("x.price")}, {d.money("x.amount")}, c.new_start, c.new_end
             FROM rollover_claim_add_on x JOIN rollover_batch c ON c.id = x.subscription_id"""
         )
-        period_json = f"{d.json}('start', CAST({{0}} AS TEXT), 'end', CAST({{1}} AS TEXT))"
-        cursor.execute(
-            f"""INSERT INTO {history} (organization_id, at, actor_type, actor_name, channel,
-                kind, action, subject, before, after, reason)
-            SELECT c.organization_id, %s, %s, %s, %s, 'period', 'period_rolled_over',
-                CAST(c.new_start AS TEXT) || '–' || CAST(c.new_end AS TEXT),
-                {d.json}('period', {period_json.format("c.old_start", "c.old_end")},
-                    'edition', eo.code, 'licenses', c.licenses, 'storage_packs', c.packs),
-                {d.json}('period', {period_json.format("c.new_start", "c.new_end")},
-                    'edition', en.code, 'licenses', c.licenses_next,
-                    'storage_packs', c.packs_next,
-                    'total', {d.money_text(d.money("COALESCE(c.total, 0)"))},
-                    'currency', c.currency, 'order_number', c.number),
-                ''
-            FROM rollover_batch c
-            JOIN {edition} eo ON eo.id = c.edition_id
-            JOIN {edition} en ON en.id = c.new_edition_id""",
-            [at, actor.type.value, actor.name, actor.channel.value],
-        )
         # Add-ons: those the next period pays for carry on at the new price; the rest end.
         cursor.execute(
             f"""DELETE FROM {add_on} WHERE id IN (
@@ -666,6 +678,41 @@ def _roll_claimed(
                 add_on_prices = {d.json_value("c.add_on_prices")}, updated_at = %s
             FROM rollover_batch c WHERE {sub}.id = c.id""",
             [at],
+        )
+        # Last, the order numbers: the counter row stays locked until this batch commits,
+        # so a concurrent worker waits here only for this batch's remaining statements.
+        cursor.execute("SELECT COUNT(*) FROM rollover_batch WHERE order_id IS NOT NULL")
+        order_count = int(cursor.fetchone()[0])
+        first = take_numbers(ORDER_COUNTER, order_count) if order_count else 0
+        cursor.execute(
+            f"""INSERT INTO {orders} (id, number, organization_id, subscription_id, kind,
+                created_at, period_start, period_end, currency, total, actor_name)
+            SELECT c.order_id, %s - 1 + row_number() OVER (ORDER BY c.id), c.organization_id,
+                c.id, 'renewal', %s, c.new_start, c.new_end, c.currency, {d.money("c.total")}, %s
+            FROM rollover_batch c WHERE c.order_id IS NOT NULL""",
+            [first, at, actor.name],
+        )
+        if cursor.rowcount != order_count:
+            raise RuntimeError("renewal orders do not match the claimed subscriptions")
+        period_json = f"{d.json}('start', CAST({{0}} AS TEXT), 'end', CAST({{1}} AS TEXT))"
+        cursor.execute(
+            f"""INSERT INTO {history} (organization_id, at, actor_type, actor_name, channel,
+                kind, action, subject, before, after, reason)
+            SELECT c.organization_id, %s, %s, %s, %s, 'period', 'period_rolled_over',
+                CAST(c.new_start AS TEXT) || '–' || CAST(c.new_end AS TEXT),
+                {d.json}('period', {period_json.format("c.old_start", "c.old_end")},
+                    'edition', eo.code, 'licenses', c.licenses, 'storage_packs', c.packs),
+                {d.json}('period', {period_json.format("c.new_start", "c.new_end")},
+                    'edition', en.code, 'licenses', c.licenses_next,
+                    'storage_packs', c.packs_next,
+                    'total', {d.money_text(d.money("COALESCE(c.total, 0)"))},
+                    'currency', c.currency, 'order_number', r.number),
+                ''
+            FROM rollover_batch c
+            JOIN {edition} eo ON eo.id = c.edition_id
+            JOIN {edition} en ON en.id = c.new_edition_id
+            LEFT JOIN {orders} r ON r.id = c.order_id""",
+            [at, actor.type.value, actor.name, actor.channel.value],
         )
         cursor.execute(
             "SELECT organization_id, edition_id, new_edition_id FROM rollover_claim "
