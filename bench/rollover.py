@@ -1,20 +1,25 @@
 """Rollover benchmark: the real `abonnement rollover` against hand-written set-based SQL.
 
-    python bench/rollover.py [--n 100000] [--batch-size 2000]
+    python bench/rollover.py [--n 100000] [--batch-size 5000] [--workers 2]
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/test python bench/rollover.py --n 1000000
 
 It builds a fresh database (SQLite in a temporary folder, or a new `<name>_bench` database on
 the PostgreSQL server of DATABASE_URL, dropped afterwards), loads the demo catalogue,
 generates N organisations whose period is due (varied editions, add-ons, storage packs,
-period lengths and anchor days), then measures in the same run:
+period lengths and anchor days), then measures in the same run, each step after a
+VACUUM ANALYZE and a CHECKPOINT (ANALYZE and a WAL checkpoint on SQLite):
 
 - baseline: the same row work written by hand as set-based SQL — INSERT … SELECT of the
   renewal orders, INSERT … SELECT of their lines (licences, storage, add-ons), one UPDATE of
-  the subscriptions — in a transaction that is rolled back afterwards;
-- rollover: `abonnement rollover` in a child process (so its peak memory is its own), which
-  additionally writes one history entry per transition and replaces the add-on rows.
+  the subscriptions — on one connection, in a transaction that is rolled back afterwards
+  (so its deferred foreign-key checks, which run at commit, are never paid for);
+- rollover: `abonnement rollover` in a child process (so its peak memory is its own), with
+  the configured number of workers (ABONNEMENT_ROLLOVER_WORKERS or --workers; one on
+  SQLite), which additionally writes one history entry per transition, replaces the add-on
+  rows, commits every batch and queues the documents tasks.
 
-It prints subscriptions per second for both, the ratio, the child's peak RSS and the database.
+It prints subscriptions per second for both, the ratio, the child's peak RSS, the database
+and, on PostgreSQL, the server's shared_buffers and max_wal_size.
 """
 
 from __future__ import annotations
@@ -54,12 +59,18 @@ def _prepare_database() -> tuple[dict[str, str], str, object]:
     admin.execute(f'CREATE DATABASE "{name}"')
     env["DATABASE_URL"] = urlunparse(parsed._replace(path="/" + name))
     version = admin.execute("SHOW server_version").fetchone()[0]  # type: ignore[index]
+    # The server's memory and checkpoint settings decide how much of the indexes stay cached
+    # as the tables grow; print them with the figures.
+    tuning = ", ".join(
+        f"{name} {admin.execute(f'SHOW {name}').fetchone()[0]}"  # type: ignore[index]
+        for name in ("shared_buffers", "max_wal_size")
+    )
 
     def cleanup() -> None:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
 
-    return env, f"PostgreSQL {version}", cleanup
+    return env, f"PostgreSQL {version} ({tuning})", cleanup
 
 
 def _setup(env: dict[str, str]) -> None:
@@ -142,6 +153,27 @@ def _baseline_sql(vendor: str) -> list[str]:
     ]
 
 
+def settle() -> None:
+    """Bring the database to the state a production one is in between runs: statistics
+    gathered, dead rows vacuumed, dirty pages flushed, so that neither measurement pays for
+    the writes of the step before it (the generator's bulk load, the rolled-back baseline)."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        import psycopg
+
+        with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as admin:
+            admin.execute("VACUUM ANALYZE")
+            try:
+                admin.execute("CHECKPOINT")
+            except psycopg.errors.InsufficientPrivilege:
+                print("(CHECKPOINT needs a superuser or pg_checkpoint; skipped)")
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
 def run_baseline() -> tuple[float, int]:
     from django.db import connection, transaction
 
@@ -173,6 +205,9 @@ def main() -> int:
         "--n", type=int, default=100_000, help="subscriptions due (default 100,000)"
     )
     parser.add_argument("--batch-size", type=int, default=None, help="rollover batch size")
+    parser.add_argument(
+        "--workers", type=int, default=None, help="rollover workers (default: the setting)"
+    )
     args = parser.parse_args()
 
     env, database, cleanup = _prepare_database()
@@ -190,6 +225,7 @@ def main() -> int:
         generated = time.perf_counter() - started
         print(f"database: {database}; generated {args.n:,} due subscriptions in {generated:.1f} s")
 
+        settle()
         baseline_seconds, baseline_lines = run_baseline()
         baseline_rate = args.n / baseline_seconds
         print(
@@ -197,6 +233,7 @@ def main() -> int:
             f"{baseline_rate:,.0f} subscriptions/s ({baseline_lines:,} lines)"
         )
 
+        settle()
         command = [
             sys.executable,
             "-m",
@@ -208,6 +245,12 @@ def main() -> int:
         ]
         if args.batch_size:
             command += ["--batch-size", str(args.batch_size)]
+        from django.conf import settings
+
+        workers = args.workers or settings.ROLLOVER_WORKERS
+        if "DATABASE_URL" not in env:
+            workers = 1  # SQLite has one writer; the rollover runs one sweep there
+        command += ["--workers", str(workers)]
         child_env = dict(env)
         child_env["ABONNEMENT_LOG_LEVEL"] = "ERROR"
         started = time.perf_counter()
@@ -216,7 +259,8 @@ def main() -> int:
         peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         rollover_rate = args.n / rollover_seconds
         print(
-            f"rollover (abonnement rollover, whole process): {rollover_seconds:.2f} s, "
+            f"rollover (abonnement rollover, {workers} worker{'s' if workers > 1 else ''}, "
+            f"whole process): {rollover_seconds:.2f} s, "
             f"{rollover_rate:,.0f} subscriptions/s; peak RSS {peak_mb:,.0f} MB"
         )
         print(f"  {output.stdout.strip()}")

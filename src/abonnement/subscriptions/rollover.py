@@ -518,9 +518,9 @@ def _roll_claimed(
 ) -> tuple[int, int, tuple[Any, int] | None]:
     """The body of :func:`_roll_batch`.
 
-    Every statement after the claim reads the claimed rows from the ``rollover_claim``
-    scratch table and touches the real tables only by primary or unique key, so a batch
-    costs the same whether the database holds a thousand subscriptions or millions.
+    Every statement after the claim reads the claimed rows from the scratch tables and
+    touches the real tables only by primary or unique key, so a batch costs the same whether
+    the database holds a thousand subscriptions or millions.
     """
     sub = Subscription._meta.db_table
     org = "organizations_organization"
@@ -563,7 +563,7 @@ def _roll_claimed(
         last_end, last_id = cursor.fetchone()
         if d.postgres:
             # Autovacuum never analyses temporary tables: without this the planner guesses
-            # their size and may join a whole table by hash instead of probing its index.
+            # the claim's size and may drive a join from the big table instead of from it.
             cursor.execute("ANALYZE rollover_claim")
         cursor.execute(
             "SELECT DISTINCT old_end, months, anchor, new_edition_id, currency, pack_id "
