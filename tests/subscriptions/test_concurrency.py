@@ -116,3 +116,34 @@ def test_parallel_workers_catch_up_every_period_exactly_once() -> None:
         assert starts[-1] == (sub.current_period_start, sub.current_period_end)
     numbers = sorted(Order.objects.values_list("number", flat=True))
     assert numbers == list(range(numbers[0], numbers[0] + len(numbers)))
+
+
+def test_an_error_in_one_worker_is_raised_and_its_batch_rolled_back(monkeypatch: Any) -> None:
+    from abonnement.subscriptions import rollover
+
+    make_catalog()
+    generate_due_subscriptions(200, today=date(2027, 1, 15))
+    real_batch = rollover._roll_batch
+    calls = {"n": 0}
+
+    def failing_second_batch(**kwargs: Any) -> Any:
+        calls["n"] += 1
+        result = real_batch(**kwargs)
+        if calls["n"] == 2:
+            raise RuntimeError("worker failed")
+        return result
+
+    monkeypatch.setattr(rollover, "_roll_batch", failing_second_batch)
+    now = datetime(2027, 1, 15, 10, 0, tzinfo=UTC)
+    with pytest.raises(RuntimeError, match="worker failed"):
+        roll_over_subscriptions(now=now, batch_size=20, workers=2)
+
+    # Every committed batch is whole; the failed one left nothing behind.
+    renewals = Order.objects.filter(kind="renewal").count()
+    rolled = Subscription.objects.filter(current_period_end__gte=date(2027, 1, 15)).count()
+    assert renewals == rolled and renewals % 20 == 0 and renewals < 200
+    # A rerun finishes the rest exactly once.
+    monkeypatch.setattr(rollover, "_roll_batch", real_batch)
+    result = roll_over_subscriptions(now=now, batch_size=20, workers=2)
+    assert result.transitions == 200 - rolled
+    assert Order.objects.filter(kind="renewal").count() == 200

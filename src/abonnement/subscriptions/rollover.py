@@ -153,7 +153,9 @@ def roll_over_subscriptions(
     ``workers`` > 1 runs that many sweeps side by side, each in its own thread with its own
     database connection (PostgreSQL only: SQLite has one writer at a time). They divide the
     due rows between them through ``SKIP LOCKED``; the order-number counter, taken last in
-    each batch, is the only thing they wait for.
+    each batch, is the only thing they wait for. If one fails, the others stop after their
+    current batch and its error is raised; every committed batch is whole, and a rerun
+    finishes the rest.
     """
     started = time.perf_counter()
     today = clock.business_date(now)
@@ -187,6 +189,9 @@ class _Tally:
         self.result = result
         self.progress = progress
         self.lock = threading.Lock()
+        # Set when a worker fails: the others stop after their current batch, and the
+        # error is raised once all have stopped (every committed batch is whole).
+        self.failed = threading.Event()
 
     def add(self, rolled: int, orders: int) -> None:
         with self.lock:
@@ -206,7 +211,7 @@ def _sweep(*, now: datetime, today: date, size: int, tally: _Tally) -> None:
     """
     catalog = _Catalog()
     after: tuple[Any, int] | None = None
-    while True:
+    while not tally.failed.is_set():
         with transaction.atomic(durable=True):
             rolled, orders, last = _roll_batch(
                 now=now, today=today, catalog=catalog, limit=size, after=after
@@ -223,6 +228,9 @@ def _sweep(*, now: datetime, today: date, size: int, tally: _Tally) -> None:
 def _sweep_in_thread(*, now: datetime, today: date, size: int, tally: _Tally) -> None:
     try:
         _sweep(now=now, today=today, size=size, tally=tally)
+    except BaseException:
+        tally.failed.set()
+        raise
     finally:
         connection.close()  # this thread's own connection
 
