@@ -11,20 +11,19 @@
 # with this machine's memory would be given. It leaves the system's server alone.
 set -euo pipefail
 
+bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
+as_postgres() { if [[ $(id -u) == 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
 if [[ "${1:-}" == "stop" ]]; then
     folder="${2:-/var/tmp/abonnement-pg}"
-    bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
-    as_postgres() { if [[ $(id -u) == 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
     as_postgres "$bin/pg_ctl" -D "$folder/data" stop -m fast
     exit 0
 fi
 
 folder="${1:-/var/tmp/abonnement-pg}"
 port="${2:-5433}"
-bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
 memory_mb=$(( $(awk '/MemTotal/ {print $2}' /proc/meminfo) / 1024 ))
 shared_mb=$(( memory_mb / 4 > 8192 ? 8192 : memory_mb / 4 ))   # a quarter of RAM, at most 8 GB
-as_postgres() { if [[ $(id -u) == 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
 mkdir -p "$folder"
 if [[ $(id -u) == 0 ]]; then chown postgres "$folder"; fi
