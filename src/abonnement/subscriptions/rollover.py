@@ -352,22 +352,22 @@ class _Dialect:
 def _staging(d: _Dialect) -> None:
     """The per-connection scratch tables of a batch (temporary: no WAL, no locks)."""
     price, uuid_type = d.price_type, d.uuid_type
+    claimed = (
+        f"id bigint PRIMARY KEY, organization_id {uuid_type}, currency varchar(3), "
+        "months integer, anchor integer, old_start date, old_end date, edition_id bigint, "
+        "new_edition_id bigint, licenses integer, licenses_next integer, pack_id bigint, "
+        "packs integer, packs_next integer"
+    )
     tables = {
         # One row per claimed subscription, as it is now.
-        "rollover_claim": f"id bigint PRIMARY KEY, organization_id {uuid_type}, "
-        "currency varchar(3), months integer, anchor integer, old_start date, old_end date, "
-        "edition_id bigint, new_edition_id bigint, licenses integer, licenses_next integer, "
-        "pack_id bigint, packs integer, packs_next integer",
+        "rollover_claim": claimed,
         # The paid add-ons that carry on into the next period, at the new price.
         "rollover_claim_add_on": "subscription_id bigint, add_on_id bigint, code varchar(64), "
         f"name varchar(200), price {price}, amount {d.cents_type}, "
         "PRIMARY KEY (subscription_id, add_on_id)",
         # The claimed rows with everything the writes need: the next period, the prices in
         # force at its start, and the renewal order (id, number, total) if one is due.
-        "rollover_batch": f"id bigint PRIMARY KEY, organization_id {uuid_type}, "
-        "currency varchar(3), months integer, old_start date, old_end date, "
-        "edition_id bigint, new_edition_id bigint, licenses integer, licenses_next integer, "
-        "pack_id bigint, packs integer, packs_next integer, new_start date, new_end date, "
+        "rollover_batch": f"{claimed}, new_start date, new_end date, "
         f"price_list_id bigint, license_price {price}, storage_price {price}, "
         f"add_on_prices text, order_id {uuid_type}, total {d.cents_type}",
         "rollover_period": "old_end date, months integer, anchor integer, new_start date, "
@@ -608,7 +608,7 @@ def _roll_claimed(
             + " + COALESCE(b.add_on_total, 0)"
         )
         columns = (
-            "id, organization_id, currency, months, old_start, old_end, edition_id, "
+            "id, organization_id, currency, months, anchor, old_start, old_end, edition_id, "
             "new_edition_id, licenses, licenses_next, pack_id, packs, packs_next, new_start, "
             "new_end, price_list_id, license_price, storage_price, add_on_prices"
         )
@@ -617,9 +617,9 @@ def _roll_claimed(
             SELECT {columns}, CASE WHEN {billable} THEN {d.new_uuid} END,
                 CASE WHEN {billable} THEN {total} END
             FROM (
-                SELECT c.id, c.organization_id, c.currency, c.months, c.old_start, c.old_end,
-                    c.edition_id, c.new_edition_id, c.licenses, c.licenses_next, c.pack_id,
-                    c.packs, c.packs_next, p.new_start, p.new_end, p.price_list_id,
+                SELECT c.id, c.organization_id, c.currency, c.months, c.anchor, c.old_start,
+                    c.old_end, c.edition_id, c.new_edition_id, c.licenses, c.licenses_next,
+                    c.pack_id, c.packs, c.packs_next, p.new_start, p.new_end, p.price_list_id,
                     u.license_price, u.storage_price, u.add_on_prices,
                     {add_on_total} AS add_on_total
                 FROM rollover_claim c {_PERIOD} {_UNIT}
