@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.test import override_settings
 
 from abonnement.catalog.models import Price
@@ -172,6 +172,40 @@ class TestRollOverSubscriptions:
                 Decimal("54.00"),
             ),
         ]
+
+    def test_add_on_at_an_unchanged_price_is_not_rewritten(self, org: Any, admin: Any) -> None:
+        set_feature_enabled(organization=org, code="sso", enabled=True, actor=admin, now=NOW)
+        roll_over_subscriptions(now=JULY)  # 2027 H2 prices: SSO 8.00 → 9.00
+        row = SubscriptionAddOn.objects.get(subscription__organization=org)
+
+        def version() -> str | None:
+            if connection.vendor != "postgresql":
+                return None
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT xmin::text FROM {SubscriptionAddOn._meta.db_table} WHERE id = %s",
+                    [row.pk],
+                )
+                return str(cursor.fetchone()[0])
+
+        before = version()
+        # 2028-01-01: no new price list, so the add-on carries on exactly as it is.
+        roll_over_subscriptions(now=datetime(2028, 1, 1, 7, 0, tzinfo=UTC))
+        rows = list(
+            SubscriptionAddOn.objects.filter(subscription__organization=org).values_list(
+                "pk", "in_current", "in_next", "unit_price"
+            )
+        )
+        assert rows == [(row.pk, True, True, Decimal("9.0000"))]
+        assert version() == before  # the same row version: nothing was written
+        assert [o.period_start for o in renewals(org)][-1] == date(2028, 1, 1)
+        assert lines_of(renewals(org)[-1])[-1] == (
+            "add_on:sso",
+            "Add-on, Single sign-on × 6 months",
+            Decimal("6"),
+            Decimal("9"),
+            Decimal("54.00"),
+        )
 
     def test_scheduled_edition_change_applies_at_the_boundary(self, org: Any, admin: Any) -> None:
         set_feature_enabled(organization=org, code="sso", enabled=True, actor=admin, now=NOW)

@@ -370,12 +370,16 @@ def _staging(d: _Dialect) -> None:
         "rollover_batch": f"{claimed}, new_start date, new_end date, "
         f"price_list_id bigint, license_price {price}, storage_price {price}, "
         f"add_on_prices text, order_id {uuid_type}, total {d.cents_type}",
+        # The small lookup tables are keyed so that each claimed row finds its period and
+        # prices with one index probe (hash joins are off inside a batch; see _index_probes).
         "rollover_period": "old_end date, months integer, anchor integer, new_start date, "
-        "new_end date, price_list_id bigint",
+        "new_end date, price_list_id bigint, PRIMARY KEY (old_end, months, anchor)",
         "rollover_unit": f"price_list_id bigint, edition_id bigint, currency varchar(3), "
-        f"pack_id bigint, license_price {price}, storage_price {price}, add_on_prices text",
+        f"pack_id bigint, license_price {price}, storage_price {price}, add_on_prices text, "
+        "PRIMARY KEY (price_list_id, edition_id, currency, pack_id)",
         "rollover_add_on": "price_list_id bigint, edition_id bigint, currency varchar(3), "
-        f"feature_id bigint, price {price}",
+        f"feature_id bigint, price {price}, "
+        "PRIMARY KEY (price_list_id, edition_id, currency, feature_id)",
     }
     with connection.cursor() as cursor:
         for name, columns in tables.items():
@@ -666,6 +670,7 @@ def _roll_claimed(
             FROM rollover_claim_add_on x JOIN rollover_batch c ON c.id = x.subscription_id"""
         )
         # Add-ons: those the next period pays for carry on at the new price; the rest end.
+        # A row already current at that price is left as it is (no new row version).
         cursor.execute(
             f"""DELETE FROM {add_on} WHERE id IN (
                 SELECT a.id FROM rollover_batch c JOIN {add_on} a ON a.subscription_id = c.id
@@ -674,7 +679,8 @@ def _roll_claimed(
         )
         cursor.execute(
             f"""UPDATE {add_on} SET in_current = TRUE, unit_price = {d.unit("x.price")}
-            FROM rollover_claim_add_on x WHERE {add_on}.id = x.add_on_id"""
+            FROM rollover_claim_add_on x WHERE {add_on}.id = x.add_on_id
+                AND NOT ({add_on}.in_current AND {add_on}.unit_price = {d.unit("x.price")})"""
         )
         cursor.execute(
             f"""UPDATE {sub} SET current_period_start = c.new_start,
