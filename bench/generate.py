@@ -7,6 +7,7 @@ catalogue must exist already (the demo catalogue or the tests' one).
 
 from __future__ import annotations
 
+import json
 import random
 import uuid
 from datetime import UTC, date, datetime
@@ -19,7 +20,9 @@ from abonnement.catalog.models import (
     FeatureAvailability,
     PriceList,
     StoragePack,
+    add_on_product,
     license_product,
+    storage_product,
 )
 from abonnement.catalog.selectors import price_book_on
 from abonnement.core.periods import PERIOD_MONTHS, Period, add_months, period_at
@@ -52,11 +55,13 @@ def generate_due_subscriptions(
     editions = list(Edition.objects.order_by("position"))
     pack = StoragePack.objects.order_by("position").first()
     assert editions and pack is not None
-    add_ons: dict[int, list[int]] = {e.pk: [] for e in editions}
-    for edition_id, feature_id in FeatureAvailability.objects.filter(
-        availability=Availability.ADD_ON
-    ).values_list("edition_id", "feature_id"):
-        add_ons[edition_id].append(feature_id)
+    add_ons: dict[int, list[tuple[int, str]]] = {e.pk: [] for e in editions}
+    for edition_id, feature_id, code in (
+        FeatureAvailability.objects.filter(availability=Availability.ADD_ON)
+        .order_by("feature__code")
+        .values_list("edition_id", "feature_id", "feature__code")
+    ):
+        add_ons[edition_id].append((feature_id, code))
     postgres = connection.vendor == "postgresql"
     first_price_day = PriceList.objects.order_by("effective_from").values_list(
         "effective_from", flat=True
@@ -95,7 +100,13 @@ def generate_due_subscriptions(
             if book is None:
                 book = price_book_on(priced_on)
                 book_cache[priced_on] = book
+            # Prices as the last rollover or purchase left them: those in force at the start.
             price = book.price(license_product(edition.code), currency)  # type: ignore[attr-defined]
+            pack_price = book.price(storage_product(pack.code), currency)  # type: ignore[attr-defined]
+            add_on_prices = {
+                code: book.price(add_on_product(code), currency)  # type: ignore[attr-defined]
+                for _, code in add_ons[edition.pk]
+            }
             licenses = rng.randint(1, 200)
             packs = rng.choice((0, 0, 0, 1, 2, 5))
             org_value = org_id if postgres else org_id.hex
@@ -130,16 +141,16 @@ def generate_due_subscriptions(
                     packs,
                     packs,
                     price if postgres else str(price),
-                    "4.0000",
+                    pack_price if postgres else str(pack_price),
                     book.price_list_id,  # type: ignore[attr-defined]
                     0,
-                    "{}",
+                    json.dumps({code: f"{p:.4f}" for code, p in add_on_prices.items()}),
                     created_at,
                 )
             )
-            for feature_id in add_ons[edition.pk]:
+            for feature_id, code in add_ons[edition.pk]:
                 if rng.random() < 0.3:
-                    rows.append((sub_id, feature_id, True, True, "5.0000"))
+                    rows.append((sub_id, feature_id, True, True, f"{add_on_prices[code]:.4f}"))
             made += 1
         with transaction.atomic():
             _insert(
