@@ -65,8 +65,17 @@ def _parser() -> argparse.ArgumentParser:
         if name == "demo":
             sub.add_argument("--no-serve", action="store_true", help="load the demo data and exit")
 
-    worker = commands.add_parser("worker", help="run background tasks (deliveries, webhooks)")
+    worker = commands.add_parser(
+        "worker",
+        help="run background tasks (documents, deliveries, webhooks) and, every "
+        "ABONNEMENT_SCHEDULE_SECONDS, the due rollovers and reminders",
+    )
     worker.add_argument("--batch", action="store_true", help="run what is queued, then exit")
+    worker.add_argument(
+        "--no-schedule",
+        action="store_true",
+        help="do not run the rollovers and reminders (when cron runs them instead)",
+    )
 
     rollover = commands.add_parser("rollover", help="run every due period transition")
     rollover.add_argument("--at", type=_instant, help="the instant to roll over at (ISO 8601)")
@@ -144,8 +153,7 @@ def _run(args: argparse.Namespace) -> int:
             worker.terminate()
             worker.wait(timeout=10)
     if command == "worker":
-        call_command("db_worker", batch=args.batch, no_startup_delay=True)
-        return 0
+        return _worker(args)
     if command == "rollover":
         return _rollover(args)
     if command == "clock":
@@ -172,6 +180,26 @@ def _run(args: argparse.Namespace) -> int:
         print(f"vendor token {issued.token.name!r} created; it is shown only now.", file=sys.stderr)
         return 0
     raise AssertionError(command)
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from abonnement.subscriptions.scheduler import Timetable
+
+    # The timetable runs beside the task loop in a long-running worker; a --batch run only
+    # drains the queue, so it stays a predictable one-off.
+    timetable = None
+    if not args.batch and not args.no_schedule and settings.SCHEDULE_SECONDS > 0:
+        timetable = Timetable(settings.SCHEDULE_SECONDS)
+        timetable.start()
+    try:
+        call_command("db_worker", batch=args.batch, no_startup_delay=True)
+    finally:
+        if timetable is not None:
+            timetable.stop()
+    return 0
 
 
 def _rollover(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("ABONNEMENT_DATA_DIR", Path.cwd() / "data")).resolve()
@@ -229,6 +230,11 @@ ROLLOVER_WORKERS = int(
     os.environ.get("ABONNEMENT_ROLLOVER_WORKERS", str(min(4, os.cpu_count() or 1)))
 )
 MAX_LICENSES = 100_000
+# How often a running `abonnement worker` runs the due rollovers and reminders (seconds;
+# 0 switches the timetable off, for installations that run them from cron instead).
+SCHEDULE_SECONDS = int(os.environ.get("ABONNEMENT_SCHEDULE_SECONDS", "300"))
+if SCHEDULE_SECONDS < 0:
+    raise ImproperlyConfigured("ABONNEMENT_SCHEDULE_SECONDS must be 0 (off) or more seconds.")
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,86 @@
+"""The period engine's own timetable: what ``abonnement worker`` runs without a cron job.
+
+Every ``SCHEDULE_SECONDS`` a running worker rolls over the subscriptions whose period has
+ended and queues the period-end reminders that are due, at the clock's instant (the real
+clock, or the simulated one where it is switched on). Both are safe to run from any number
+of workers at once and as often as wanted: the rollover claims its rows with SKIP LOCKED
+and a period is renewed once by a unique constraint; a period is reminded once by another.
+So a worker that was down across midnight catches up on its first round, and an operator
+needs no crontab beside the worker (``abonnement rollover`` and ``abonnement reminders``
+stay for running a round by hand).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.db import connection
+
+from abonnement.core import clock
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Round:
+    """What one round did."""
+
+    transitions: int
+    orders: int
+    reminders: int
+
+    def summary(self) -> str:
+        return (
+            f"{self.transitions} period transitions, {self.orders} renewal orders, "
+            f"{self.reminders} reminders queued"
+        )
+
+
+def run_round(*, now: datetime) -> Round:
+    """One round of the timetable at ``now``: the due rollovers, then the due reminders."""
+    from abonnement.invoicing.services import send_period_reminders
+    from abonnement.subscriptions.rollover import roll_over_subscriptions
+
+    result = roll_over_subscriptions(now=now, workers=settings.ROLLOVER_WORKERS)
+    reminders = send_period_reminders(now=now)
+    return Round(transitions=result.transitions, orders=result.orders, reminders=reminders)
+
+
+class Timetable:
+    """Runs :func:`run_round` now and then every ``interval`` seconds until stopped.
+
+    A round that fails is logged and the next one runs on time: the work is exactly-once,
+    so trying again is always safe.
+    """
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self.stopped = threading.Event()
+        self.rounds = 0
+        self.failures = 0
+
+    def run(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                done = run_round(now=clock.now())
+                if done.transitions or done.reminders:
+                    logger.info("scheduled round: %s", done.summary())
+            except Exception:
+                self.failures += 1
+                logger.exception("scheduled round failed; the next runs in %s s", self.interval)
+            finally:
+                self.rounds += 1
+                connection.close()  # a fresh connection each round (a restarted server)
+            self.stopped.wait(self.interval)
+
+    def start(self) -> threading.Thread:
+        thread = threading.Thread(target=self.run, name="abonnement-timetable", daemon=True)
+        thread.start()
+        return thread
+
+    def stop(self) -> None:
+        self.stopped.set()

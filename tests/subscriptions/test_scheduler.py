@@ -1,0 +1,157 @@
+"""The worker's timetable: the due rollovers and reminders without a cron job."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import threading
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+from django.test import override_settings
+
+from abonnement.cli import main
+from abonnement.history.models import HistoryEntry
+from abonnement.invoicing.models import PeriodReminder
+from abonnement.orders.models import Order
+from abonnement.subscriptions import scheduler
+from abonnement.subscriptions.models import Subscription
+from abonnement.subscriptions.scheduler import Round, Timetable, run_round
+from tests.conftest import make_organization
+
+# 2027-07-01 10:00 Helsinki.
+JULY = datetime(2027, 7, 1, 7, 0, tzinfo=UTC)
+
+
+@pytest.mark.django_db
+def test_a_round_rolls_over_and_reminds_what_is_due(catalog: None) -> None:
+    # Ends 2027-06-30: due on 2027-07-01.
+    rolled = make_organization(name="Rolled Oy", admin_email="r@x.example")
+    # Ends 2027-07-09: within the 14 days of the reminder.
+    reminded = make_organization(
+        name="Reminded Oy", period_months=1, start_date=date(2027, 6, 10), admin_email="m@x.example"
+    )
+    # Ends 2027-08-19: neither due nor within the reminder's 14 days.
+    make_organization(
+        name="Later Oy", period_months=1, start_date=date(2027, 7, 20), admin_email="l@x.example"
+    )
+
+    assert run_round(now=JULY) == Round(transitions=1, orders=1, reminders=1)
+
+    sub = Subscription.objects.get(organization=rolled)
+    assert (sub.current_period_start, sub.current_period_end) == (
+        date(2027, 7, 1),
+        date(2027, 12, 31),
+    )
+    assert list(PeriodReminder.objects.values_list("subscription__organization", "period_end")) == [
+        (reminded.pk, date(2027, 7, 9))
+    ]
+
+
+@pytest.mark.django_db
+def test_a_second_round_at_the_same_instant_does_nothing(catalog: None) -> None:
+    make_organization(name="Rolled Oy", admin_email="r@x.example")
+    make_organization(
+        name="Reminded Oy", period_months=1, start_date=date(2027, 6, 10), admin_email="m@x.example"
+    )
+    run_round(now=JULY)
+    counts = (Order.objects.count(), HistoryEntry.objects.count(), PeriodReminder.objects.count())
+
+    assert run_round(now=JULY) == Round(transitions=0, orders=0, reminders=0)
+    assert (
+        Order.objects.count(),
+        HistoryEntry.objects.count(),
+        PeriodReminder.objects.count(),
+    ) == counts
+
+
+def test_a_failed_round_is_logged_and_the_next_one_runs(
+    monkeypatch: pytest.MonkeyPatch, caplog: Any
+) -> None:
+    caplog.set_level(logging.INFO, logger=scheduler.__name__)
+    timetable = Timetable(interval=0)
+    calls: list[datetime] = []
+
+    def flaky_round(*, now: datetime) -> Round:
+        calls.append(now)
+        if len(calls) == 1:
+            raise RuntimeError("database restarting")
+        timetable.stop()
+        return Round(transitions=2, orders=2, reminders=0)
+
+    monkeypatch.setattr(scheduler, "run_round", flaky_round)
+    timetable.run()
+
+    assert (len(calls), timetable.rounds, timetable.failures) == (2, 2, 1)
+    assert "scheduled round failed" in caplog.text
+    assert "database restarting" in caplog.text
+    assert "scheduled round: 2 period transitions, 2 renewal orders, 0 reminders" in caplog.text
+
+
+def test_a_stopped_timetable_waits_no_longer() -> None:
+    timetable = Timetable(interval=3600)
+    timetable.stop()
+    thread = threading.Thread(target=timetable.stopped.wait, args=(timetable.interval,))
+    thread.start()
+    thread.join(timeout=5)
+    assert not thread.is_alive()
+
+
+class _Worker:
+    """Stands in for the task loop of `abonnement worker`; records what it was asked."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, *, wait_for_round: bool) -> None:
+        self.rounds = threading.Event()
+        self.options: dict[str, Any] = {}
+        self.wait_for_round = wait_for_round
+        self.round_seen = False
+        monkeypatch.setattr(scheduler, "run_round", self._round)
+        monkeypatch.setattr("django.core.management.call_command", self._call_command)
+
+    def _round(self, *, now: datetime) -> Round:
+        self.rounds.set()
+        return Round(transitions=0, orders=0, reminders=0)
+
+    def _call_command(self, name: str, **options: Any) -> None:
+        assert name == "db_worker"
+        self.options = options
+        self.round_seen = self.rounds.wait(timeout=10 if self.wait_for_round else 0.3)
+
+
+def test_worker_runs_the_timetable_beside_the_task_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    worker = _Worker(monkeypatch, wait_for_round=True)
+    assert main(["worker"]) == 0
+    assert worker.options == {"batch": False, "no_startup_delay": True}
+    assert worker.round_seen
+
+
+@pytest.mark.parametrize("argv", [["worker", "--batch"], ["worker", "--no-schedule"]])
+def test_worker_without_the_timetable(monkeypatch: pytest.MonkeyPatch, argv: list[str]) -> None:
+    worker = _Worker(monkeypatch, wait_for_round=False)
+    assert main(argv) == 0
+    assert worker.options == {"batch": argv[1] == "--batch", "no_startup_delay": True}
+    assert not worker.round_seen
+
+
+@override_settings(SCHEDULE_SECONDS=0)
+def test_worker_timetable_switched_off_by_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    worker = _Worker(monkeypatch, wait_for_round=False)
+    assert main(["worker"]) == 0
+    assert not worker.round_seen
+
+
+def test_a_negative_interval_is_refused_at_start(tmp_path: Any) -> None:
+    env = dict(os.environ, ABONNEMENT_SCHEDULE_SECONDS="-5", ABONNEMENT_DATA_DIR=str(tmp_path))
+    env.pop("DATABASE_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "abonnement.cli", "worker", "--batch"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert "ABONNEMENT_SCHEDULE_SECONDS must be 0 (off) or more seconds." in done.stderr
