@@ -91,13 +91,21 @@ def test_a_failed_round_is_logged_and_the_next_one_runs(
     assert "scheduled round: 2 period transitions, 2 renewal orders, 0 reminders" in caplog.text
 
 
-def test_a_stopped_timetable_waits_no_longer() -> None:
+def test_stop_ends_the_wait_between_rounds(monkeypatch: pytest.MonkeyPatch) -> None:
+    ran = threading.Event()
+
+    def quiet_round(*, now: datetime) -> Round:
+        ran.set()
+        return Round(transitions=0, orders=0, reminders=0)
+
+    monkeypatch.setattr(scheduler, "run_round", quiet_round)
     timetable = Timetable(interval=3600)
-    timetable.stop()
-    thread = threading.Thread(target=timetable.stopped.wait, args=(timetable.interval,))
-    thread.start()
-    thread.join(timeout=5)
+    thread = timetable.start()
+    assert ran.wait(timeout=10)  # the first round runs at once
+    timetable.stop()  # ...then the hour's wait ends with the stop, not after the hour
+    thread.join(timeout=10)
     assert not thread.is_alive()
+    assert (timetable.rounds, timetable.failures) == (1, 0)
 
 
 class _Worker:
