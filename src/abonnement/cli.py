@@ -102,7 +102,7 @@ def _parser() -> argparse.ArgumentParser:
     reminders = commands.add_parser(
         "reminders",
         help="queue the due period-end reminders (once per period) and re-queue lost "
-        "document work; run it daily",
+        "document and webhook work; run it daily",
     )
     reminders.add_argument("--at", type=_instant, help="the instant to act at (ISO 8601)")
 
@@ -161,13 +161,16 @@ def _run(args: argparse.Namespace) -> int:
     if command == "reminders":
         from abonnement.core import clock
         from abonnement.invoicing.services import requeue_missing_work, send_period_reminders
+        from abonnement.notifications.services import requeue_stranded_webhooks
 
         now = args.at or clock.now()
         count = send_period_reminders(now=now)
         requeued = requeue_missing_work(now=now)
+        webhooks = requeue_stranded_webhooks(now=now)
         print(
-            f"{count} reminders queued; re-queued {requeued.orders} orders without documents "
-            f"and {requeued.deliveries} stranded deliveries"
+            f"{count} reminders queued; re-queued {requeued.orders} orders without documents, "
+            f"{requeued.deliveries} stranded deliveries and {webhooks} stranded webhook "
+            "deliveries"
         )
         return 0
     if command == "token":

@@ -15,8 +15,9 @@ from standardwebhooks.webhooks import Webhook
 
 from abonnement.core import clock as business_clock
 from abonnement.notifications.models import WebhookDelivery, WebhookEndpoint, WebhookMessage
-from abonnement.notifications.services import retry_delay
+from abonnement.notifications.services import requeue_stranded_webhooks, retry_delay
 from tests.api.conftest import Api, CommittingApi, Receiver, register, run_worker, verified
+from tests.conftest import NOW
 
 pytestmark = pytest.mark.django_db
 
@@ -181,6 +182,87 @@ def test_retries_back_off_exponentially(
     assert retry.args_kwargs["kwargs"]["attempt"] == 2
     assert before + timedelta(seconds=59) <= retry.run_after <= before + timedelta(seconds=75)
     assert WebhookEndpoint.objects.get().consecutive_failures == 1
+
+
+def _lose_webhook_tasks() -> None:
+    """What a process killed between a commit and its enqueue leaves: no task."""
+    DBTaskResult.objects.filter(task_path__endswith=".deliver_webhook").delete()
+
+
+def test_a_first_attempt_whose_task_was_lost_is_requeued_once(
+    api: Api, org: Any, writer: str, vendor: str, receiver: Receiver, fast_retries: None
+) -> None:
+    endpoint = register(api, vendor, receiver.url, ["order.created"])
+    api.put(f"/organizations/{org.pk}/subscription/licenses", writer, {"licenses": 11})
+    _lose_webhook_tasks()
+    run_worker()
+    assert receiver.received == []
+
+    # Written at NOW: within the hour its task may still be waiting in a busy queue.
+    assert requeue_stranded_webhooks(now=NOW + timedelta(minutes=59)) == 0
+    assert requeue_stranded_webhooks(now=NOW + timedelta(hours=2)) == 1
+    run_worker()
+    (message,) = receiver.received
+    assert verified(endpoint["secret"], message)["type"] == "order.created"
+    assert list(WebhookDelivery.objects.values_list("status", "attempts")) == [("succeeded", 1)]
+    assert requeue_stranded_webhooks(now=NOW + timedelta(hours=3)) == 0
+
+
+def test_a_retry_whose_task_was_lost_is_requeued(
+    api: Api, org: Any, writer: str, vendor: str, receiver: Receiver, settings: Any
+) -> None:
+    settings.WEBHOOK_RETRY_BASE_SECONDS = 60
+    receiver.statuses = [500, 204]
+    endpoint = register(api, vendor, receiver.url, ["order.created"])
+    api.put(f"/organizations/{org.pk}/subscription/licenses", writer, {"licenses": 11})
+    run_worker()  # attempt 1 fails; attempt 2 is due in a minute...
+    _lose_webhook_tasks()  # ...but its task is lost
+    assert requeue_stranded_webhooks(now=NOW) == 0  # not overdue yet
+    WebhookDelivery.objects.update(
+        next_attempt_at=business_clock.real_now() - timedelta(hours=1, minutes=1)
+    )
+
+    assert requeue_stranded_webhooks(now=NOW) == 1
+    run_worker()
+    (delivery,) = api.get(f"/webhook-endpoints/{endpoint['id']}/deliveries", vendor).body["data"]
+    assert delivery["status"] == "succeeded"
+    assert [(a["number"], a["response_status"]) for a in delivery["attempts"]] == [
+        (1, 500),
+        (2, 204),
+    ]
+    assert len(receiver.received) == 2
+
+
+def test_an_attempt_whose_worker_died_is_requeued_as_the_next_attempt(
+    api: Api, org: Any, writer: str, vendor: str, receiver: Receiver, fast_retries: None
+) -> None:
+    endpoint = register(api, vendor, receiver.url, ["order.created"])
+    api.put(f"/organizations/{org.pk}/subscription/licenses", writer, {"licenses": 11})
+    _lose_webhook_tasks()
+    # A worker claimed attempt 1 two hours ago and died before recording it.
+    WebhookDelivery.objects.update(
+        attempts=1, last_attempt_at=business_clock.real_now() - timedelta(hours=2)
+    )
+
+    assert requeue_stranded_webhooks(now=NOW) == 1
+    run_worker()
+    (delivery,) = api.get(f"/webhook-endpoints/{endpoint['id']}/deliveries", vendor).body["data"]
+    assert delivery["status"] == "succeeded"
+    assert [(a["number"], a["succeeded"]) for a in delivery["attempts"]] == [(2, True)]
+    assert len(receiver.received) == 1
+
+
+def test_a_requeued_delivery_whose_task_was_only_late_is_sent_once(
+    api: Api, org: Any, writer: str, vendor: str, receiver: Receiver, fast_retries: None
+) -> None:
+    register(api, vendor, receiver.url, ["order.created"])
+    api.put(f"/organizations/{org.pk}/subscription/licenses", writer, {"licenses": 11})
+    # The original task is still queued when the sweep adds a second one for attempt 1.
+    assert requeue_stranded_webhooks(now=NOW + timedelta(hours=2)) == 1
+    assert DBTaskResult.objects.filter(task_path__endswith=".deliver_webhook").count() == 2
+    run_worker()
+    assert len(receiver.received) == 1
+    assert list(WebhookDelivery.objects.values_list("status", "attempts")) == [("succeeded", 1)]
 
 
 def test_endpoints_are_vendor_calls_with_validated_input(api: Api, vendor: str) -> None:

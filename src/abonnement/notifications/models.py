@@ -71,7 +71,13 @@ class WebhookDelivery(models.Model):
         indexes = [
             models.Index(
                 fields=["endpoint", "-created_at", "-id"], name="delivery_endpoint_created"
-            )
+            ),
+            # The few deliveries still pending, for the stranded-delivery sweep.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(status="pending"),
+                name="webhook_delivery_pending",
+            ),
         ]
 
 

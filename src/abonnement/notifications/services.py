@@ -11,6 +11,9 @@ Contract:
   to ``WEBHOOK_MAX_ATTEMPTS`` attempts. ``WEBHOOK_DISABLE_AFTER_FAILURES`` failed attempts
   in a row, over all of an endpoint's deliveries, switch the endpoint off; it stays off (and
   says so) until the vendor switches it on again.
+- A pending delivery whose next attempt should have started over ``STRANDED_AFTER`` ago
+  lost its task (a process died between a commit and its enqueue);
+  :func:`requeue_stranded_webhooks` (``abonnement reminders``) gives it the task again.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils.translation import gettext as _
 from ninja.responses import NinjaJSONEncoder
 from standardwebhooks.webhooks import Webhook
@@ -373,6 +376,37 @@ def _record_failure(
     WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=now + delay)
     delivery_id = str(delivery.pk)
     transaction.on_commit(lambda: _enqueue_retry(delivery_id, attempt + 1, delay))
+
+
+# Far longer than an attempt can take (WEBHOOK_TIMEOUT_SECONDS) or a task waits in a busy
+# queue: a delivery left this long without its next attempt starting has lost its task.
+STRANDED_AFTER = timedelta(hours=1)
+
+
+def requeue_stranded_webhooks(*, now: datetime) -> int:
+    """Enqueue the next attempt of every pending delivery whose task was lost; returns how many.
+
+    Three ways to be stranded: the first attempt never started (the delivery was written at
+    business time ``now`` - ``STRANDED_AFTER`` or earlier), a scheduled retry never started,
+    or a worker died during an attempt it had claimed. The attempt claim makes a duplicate
+    task harmless: of two tasks for the same attempt number, one sends and one does nothing.
+    """
+    from abonnement.notifications.tasks import deliver_webhook
+
+    # Attempt times are real (transport), creation times are the business clock's.
+    cutoff = clock.real_now() - STRANDED_AFTER
+    stranded = list(
+        WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING)
+        .filter(
+            Q(next_attempt_at__lt=cutoff)
+            | Q(next_attempt_at__isnull=True, attempts=0, created_at__lt=now - STRANDED_AFTER)
+            | Q(next_attempt_at__isnull=True, attempts__gt=0, last_attempt_at__lt=cutoff)
+        )
+        .values_list("pk", "attempts")
+    )
+    for delivery_id, attempts in stranded:
+        deliver_webhook.enqueue(delivery_id=str(delivery_id), attempt=attempts + 1)
+    return len(stranded)
 
 
 def _enqueue_retry(delivery_id: str, attempt: int, delay: timedelta) -> None:
