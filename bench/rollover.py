@@ -84,6 +84,22 @@ def _setup(env: dict[str, str]) -> None:
     django.setup()
 
 
+def build_database(n: int) -> float:
+    """Migrate, load the demo catalogue and generate ``n`` due subscriptions into the
+    database of :func:`_prepare_database` (after :func:`_setup`); returns the seconds the
+    generation took."""
+    from django.core.management import call_command
+
+    from abonnement.demo.loader import load_catalog
+    from bench.generate import generate_due_subscriptions
+
+    call_command("migrate", verbosity=0)
+    load_catalog()
+    started = time.perf_counter()
+    generate_due_subscriptions(n, today=TODAY)
+    return time.perf_counter() - started
+
+
 def _baseline_sql(vendor: str) -> list[str]:
     if vendor == "postgresql":
         start = "(s.current_period_end + 1)"
@@ -213,16 +229,7 @@ def main() -> int:
     env, database, cleanup = _prepare_database()
     try:
         _setup(env)
-        from django.core.management import call_command
-
-        from abonnement.demo.loader import load_catalog
-        from bench.generate import generate_due_subscriptions
-
-        call_command("migrate", verbosity=0)
-        load_catalog()
-        started = time.perf_counter()
-        generate_due_subscriptions(args.n, today=TODAY)
-        generated = time.perf_counter() - started
+        generated = build_database(args.n)
         print(f"database: {database}; generated {args.n:,} due subscriptions in {generated:.1f} s")
 
         settle()

@@ -22,7 +22,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.rollover import AT, TODAY, _prepare_database, _setup, settle
+from bench.rollover import AT, _prepare_database, _setup, build_database, settle
 
 
 def main() -> int:
@@ -37,16 +37,11 @@ def main() -> int:
     env, database, cleanup = _prepare_database()
     try:
         _setup(env)
-        from django.core.management import call_command
         from django.db import connection
 
-        from abonnement.demo.loader import load_catalog
         from abonnement.subscriptions.rollover import roll_over_subscriptions
-        from bench.generate import generate_due_subscriptions
 
-        call_command("migrate", verbosity=0)
-        load_catalog()
-        generate_due_subscriptions(args.n, today=TODAY)
+        build_database(args.n)
         settle()
         print(f"database: {database}; {args.n:,} due subscriptions")
 
