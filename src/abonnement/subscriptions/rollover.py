@@ -366,7 +366,8 @@ def _staging(d: _Dialect) -> None:
         f"name varchar(200), price {price}, amount {d.cents_type}, "
         "PRIMARY KEY (subscription_id, add_on_id)",
         # The claimed rows with everything the writes need: the next period, the prices in
-        # force at its start, and the renewal order (id, number, total) if one is due.
+        # force at its start, and the renewal order (id, total) if one is due; its number is
+        # given last, when the orders are written.
         "rollover_batch": f"{claimed}, new_start date, new_end date, "
         f"price_list_id bigint, license_price {price}, storage_price {price}, "
         f"add_on_prices text, order_id {uuid_type}, total {d.cents_type}",
