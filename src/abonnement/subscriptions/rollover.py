@@ -694,6 +694,25 @@ def _roll_claimed(
             FROM rollover_batch c WHERE {sub}.id = c.id""",
             [at],
         )
+        # The events need no order number, so they are read before the counter is taken.
+        events: list[Event] = []
+        if has_listeners():
+            cursor.execute(
+                "SELECT organization_id, order_id, new_start, new_end FROM rollover_batch "
+                "WHERE order_id IS NOT NULL"
+            )
+            for org_id, order_id, start, end in cursor.fetchall():
+                organization = str(d.to_uuid(org_id))
+                events.append(
+                    Event(
+                        "subscription.renewed",
+                        organization,
+                        {"period": {"start": str(start), "end": str(end)}},
+                    )
+                )
+                events.append(
+                    Event("order.created", organization, {"order_id": str(d.to_uuid(order_id))})
+                )
         # Last, the order numbers: the counter row stays locked until this batch commits,
         # so a concurrent worker waits here only for this batch's remaining statements.
         cursor.execute("SELECT COUNT(*) FROM rollover_batch WHERE order_id IS NOT NULL")
@@ -741,24 +760,6 @@ def _roll_claimed(
                 "WHERE c.new_edition_id <> c.edition_id"
             )
             paid = {(d.to_uuid(o), f) for o, f in cursor.fetchall()}
-        events: list[Event] = []
-        if has_listeners():
-            cursor.execute(
-                "SELECT organization_id, order_id, new_start, new_end FROM rollover_batch "
-                "WHERE order_id IS NOT NULL"
-            )
-            for org_id, order_id, start, end in cursor.fetchall():
-                organization = str(d.to_uuid(org_id))
-                events.append(
-                    Event(
-                        "subscription.renewed",
-                        organization,
-                        {"period": {"start": str(start), "end": str(end)}},
-                    )
-                )
-                events.append(
-                    Event("order.created", organization, {"order_id": str(d.to_uuid(order_id))})
-                )
     if edition_changes:
         entries = _switch_features_for_editions(
             [(d.to_uuid(o), old, new, None) for o, old, new in edition_changes],
