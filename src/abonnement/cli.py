@@ -161,14 +161,16 @@ def _run(args: argparse.Namespace) -> int:
     if command == "reminders":
         from abonnement.core import clock
         from abonnement.invoicing.services import requeue_missing_work, send_period_reminders
-        from abonnement.notifications.services import requeue_stranded_webhooks
+        from abonnement.notifications.services import publish_outbox, requeue_stranded_webhooks
 
         now = args.at or clock.now()
         count = send_period_reminders(now=now)
         requeued = requeue_missing_work(now=now)
+        published = publish_outbox(now=now)
         webhooks = requeue_stranded_webhooks(now=now)
         print(
-            f"{count} reminders queued; re-queued {requeued.orders} orders without documents, "
+            f"{count} reminders queued; published {published} webhook events left in the "
+            f"outbox; re-queued {requeued.orders} orders without documents, "
             f"{requeued.deliveries} stranded deliveries and {webhooks} stranded webhook "
             "deliveries"
         )

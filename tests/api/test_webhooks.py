@@ -5,21 +5,37 @@ a row switch the endpoint off."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
-from django.test import Client
+from django.db import transaction
+from django.test import Client, TestCase
 from django_tasks_db.models import DBTaskResult
 from standardwebhooks.webhooks import Webhook
 
 from abonnement.core import clock as business_clock
-from abonnement.notifications.models import WebhookDelivery, WebhookEndpoint, WebhookMessage
-from abonnement.notifications.services import requeue_stranded_webhooks, retry_delay
+from abonnement.core.events import Event, emit
+from abonnement.notifications.models import (
+    OutboxEvent,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookMessage,
+)
+from abonnement.notifications.services import (
+    publish_outbox,
+    publish_recorded,
+    requeue_stranded_webhooks,
+    retry_delay,
+)
+from abonnement.subscriptions.rollover import roll_over_subscriptions
 from tests.api.conftest import Api, CommittingApi, Receiver, register, run_worker, verified
 from tests.conftest import NOW
 
 pytestmark = pytest.mark.django_db
+
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -297,3 +313,115 @@ def test_payload_is_compact_json(
     (message,) = receiver.received
     assert json.loads(message.body)["data"]["feature"]["code"] == "sso"
     assert b", " not in message.body
+
+
+# --------------------------------------------------------------------------- the outbox
+# A process may die between the commit of a change and the writing of its webhook messages;
+# the events are therefore written to the outbox inside the change's own transaction.
+
+
+def _committed(publish: Callable[[], T]) -> T:
+    """Run a publisher as in its own committed transaction (its enqueueing runs on commit)."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return publish()
+
+
+def _outbox() -> list[tuple[str, str]]:
+    return [(e.event_type, str(e.organization_id)) for e in OutboxEvent.objects.order_by("pk")]
+
+
+def test_an_event_is_recorded_with_its_change_and_survives_a_process_that_died(
+    api: Api, org: Any, writer: str, vendor: str, receiver: Receiver, fast_retries: None
+) -> None:
+    endpoint = register(api, vendor, receiver.url, ["order.created"])
+    # A plain client: the request commits (in the test's transaction) but nothing that runs
+    # after a commit does, as when the process is killed right after it.
+    bought = Api(Client()).put(
+        f"/organizations/{org.pk}/subscription/licenses", writer, {"licenses": 13}
+    )
+    assert bought.status == 200
+    assert _outbox() == [("order.created", str(org.pk))]
+    assert OutboxEvent.objects.get().occurred_at == NOW
+    assert WebhookMessage.objects.count() == 0
+
+    # An hour later a worker's round publishes it: once, stamped with the time of the change.
+    assert _committed(lambda: publish_outbox(now=NOW + timedelta(hours=1))) == 1
+    assert _outbox() == []
+    run_worker()
+    (message,) = receiver.received
+    payload = verified(endpoint["secret"], message)
+    assert payload["type"] == "order.created"
+    assert payload["timestamp"] == "2027-01-15T10:00:00Z"
+    assert payload["data"]["order"] == bought.body["order"]
+    assert publish_outbox(now=NOW + timedelta(hours=2)) == 0
+    run_worker()
+    assert len(receiver.received) == 1
+
+
+def test_a_change_that_rolls_back_leaves_nothing_in_the_outbox(
+    api: Api, org: Any, vendor: str, receiver: Receiver
+) -> None:
+    register(api, vendor, receiver.url, ["feature.enabled"])
+    with pytest.raises(RuntimeError), transaction.atomic():
+        emit(Event("feature.enabled", str(org.pk), {"feature": "sso"}, at=NOW))
+        assert _outbox() == [("feature.enabled", str(org.pk))]
+        raise RuntimeError("the change fails after its event was emitted")
+    assert _outbox() == []
+    assert WebhookMessage.objects.count() == 0
+
+
+def test_events_no_enabled_endpoint_wants_are_not_recorded(
+    api: Api, org: Any, writer: str, vendor: str, receiver: Receiver
+) -> None:
+    plain = Api(Client())
+    plain.put(f"/organizations/{org.pk}/subscription/licenses", writer, {"licenses": 11})
+    assert _outbox() == []  # no endpoint at all
+    register(api, vendor, receiver.url, ["user.activated"])
+    plain.put(f"/organizations/{org.pk}/subscription/licenses", writer, {"licenses": 12})
+    assert _outbox() == []  # an endpoint, but not for order.created
+    off = register(api, vendor, receiver.url + "/off", ["order.created"])
+    api.patch(f"/webhook-endpoints/{off['id']}", vendor, {"enabled": False})
+    plain.put(f"/organizations/{org.pk}/subscription/licenses", writer, {"licenses": 13})
+    assert _outbox() == []  # wanted only by a switched-off endpoint
+
+
+def test_the_after_commit_publisher_and_a_sweep_publish_an_event_once(
+    api: Api, org: Any, writer: str, vendor: str, receiver: Receiver, fast_retries: None
+) -> None:
+    register(api, vendor, receiver.url, ["order.created"])
+    Api(Client()).put(f"/organizations/{org.pk}/subscription/licenses", writer, {"licenses": 11})
+    (recorded,) = OutboxEvent.objects.values_list("pk", flat=True)
+
+    _committed(lambda: publish_recorded([recorded]))  # the publisher that runs after the commit
+    assert _committed(lambda: publish_outbox(now=NOW)) == 0  # the sweep finds nothing left
+    _committed(lambda: publish_recorded([recorded]))  # run a second time: nothing
+    run_worker()
+    assert len(receiver.received) == 1
+    assert WebhookMessage.objects.count() == 1
+
+
+def test_a_rollover_records_its_events_in_the_batch_and_publishes_them(
+    api: Api, org: Any, vendor: str, receiver: Receiver, fast_retries: None
+) -> None:
+    endpoint = register(api, vendor, receiver.url, ["subscription.renewed", "order.created"])
+    july = NOW.replace(year=2027, month=7, day=1)
+    # The batch commits in the test's transaction; what runs after a commit does not.
+    assert roll_over_subscriptions(now=july).transitions == 1
+    assert sorted(_outbox()) == [
+        ("order.created", str(org.pk)),
+        ("subscription.renewed", str(org.pk)),
+    ]
+    assert set(OutboxEvent.objects.values_list("occurred_at", flat=True)) == {july}
+
+    assert _committed(lambda: publish_outbox(now=july)) == 2
+    run_worker()
+    payloads = {p["type"]: p for p in (verified(endpoint["secret"], m) for m in receiver.received)}
+    assert sorted(payloads) == ["order.created", "subscription.renewed"]
+    renewed = payloads["subscription.renewed"]
+    assert renewed["timestamp"] == "2027-07-01T10:00:00Z"
+    assert renewed["data"]["period"] == {"start": "2027-07-01", "end": "2027-12-31"}
+    assert renewed["data"]["subscription"]["current_period"]["period"]["start"] == "2027-07-01"
+    order = payloads["order.created"]["data"]["order"]
+    assert order["kind"] == "renewal"
+    assert order["period"] == {"start": "2027-07-01", "end": "2027-12-31"}
+    assert order["created_at"] == "2027-07-01T10:00:00Z"

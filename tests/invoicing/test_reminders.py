@@ -84,8 +84,8 @@ def test_command_line_runs_the_due_reminders(
     # The daily run also re-queues lost work: here the provisioning order (no task ran in
     # this test) and the reminder's own delivery.
     assert capsys.readouterr().out == (
-        "1 reminders queued; re-queued 1 orders without documents, 1 stranded deliveries "
-        "and 0 stranded webhook deliveries\n"
+        "1 reminders queued; published 0 webhook events left in the outbox; re-queued 1 orders "
+        "without documents, 1 stranded deliveries and 0 stranded webhook deliveries\n"
     )
     assert PeriodReminder.objects.count() == 1
     tasks = DBTaskResult.objects.order_by("task_path")

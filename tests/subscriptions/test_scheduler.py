@@ -14,13 +14,16 @@ import pytest
 from django.test import override_settings
 
 from abonnement.cli import main
+from abonnement.core.events import Event, emit
 from abonnement.history.models import HistoryEntry
 from abonnement.invoicing.models import PeriodReminder
+from abonnement.notifications.models import OutboxEvent, WebhookMessage
+from abonnement.notifications.services import create_endpoint
 from abonnement.orders.models import Order
 from abonnement.subscriptions import scheduler
 from abonnement.subscriptions.models import Subscription
 from abonnement.subscriptions.scheduler import Round, Timetable, run_round
-from tests.conftest import make_organization
+from tests.conftest import NOW, VENDOR, make_organization
 
 # 2027-07-01 10:00 Helsinki.
 JULY = datetime(2027, 7, 1, 7, 0, tzinfo=UTC)
@@ -66,6 +69,32 @@ def test_a_second_round_at_the_same_instant_does_nothing(catalog: None) -> None:
         HistoryEntry.objects.count(),
         PeriodReminder.objects.count(),
     ) == counts
+
+
+@pytest.mark.django_db
+def test_a_round_publishes_the_webhook_events_a_dead_process_left_in_the_outbox(
+    catalog: None,
+) -> None:
+    org = make_organization(name="Hooked Oy", admin_email="h@x.example")
+    create_endpoint(
+        url="https://hooks.example/in", events=["feature.enabled"], actor=VENDOR, now=NOW
+    )
+    # Recorded with its change; the publisher that runs after the commit never ran (in this
+    # test nothing does), as when the process dies right after the commit.
+    emit(Event("feature.enabled", str(org.pk), {"feature": "sso"}, at=NOW))
+    assert OutboxEvent.objects.count() == 1
+
+    done = run_round(now=NOW)
+    assert done == Round(transitions=0, orders=0, reminders=0, webhook_events=1)
+    assert done.summary() == (
+        "0 period transitions, 0 renewal orders, 0 reminders queued, "
+        "1 webhook events published from the outbox"
+    )
+    assert OutboxEvent.objects.count() == 0
+    assert list(WebhookMessage.objects.values_list("event_type", "organization_id")) == [
+        ("feature.enabled", org.pk)
+    ]
+    assert run_round(now=NOW).webhook_events == 0
 
 
 def test_a_failed_round_is_logged_and_the_next_one_runs(

@@ -151,7 +151,7 @@ def create_user(
         after=_user_snapshot(user),
         reason=f"Order {order.number}" if order else "",
     )
-    emit(Event("user.activated", str(organization.pk), {"user_id": str(user.pk)}))
+    emit(Event("user.activated", str(organization.pk), {"user_id": str(user.pk)}, at=now))
     return UserChange(user, order)
 
 
@@ -189,7 +189,7 @@ def deactivate_user(
         if license == "remove"
         else _("Licence kept"),
     )
-    emit(Event("user.deactivated", str(organization.pk), {"user_id": str(user.pk)}))
+    emit(Event("user.deactivated", str(organization.pk), {"user_id": str(user.pk)}, at=now))
     return user
 
 
@@ -219,7 +219,7 @@ def reactivate_user(
         after=_user_snapshot(user),
         reason=f"Order {order.number}" if order else "",
     )
-    emit(Event("user.activated", str(organization.pk), {"user_id": str(user.pk)}))
+    emit(Event("user.activated", str(organization.pk), {"user_id": str(user.pk)}, at=now))
     return UserChange(user, order)
 
 

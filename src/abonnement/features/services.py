@@ -150,6 +150,7 @@ def set_feature_enabled(
                 "feature.enabled" if enabled else "feature.disabled",
                 str(organization.pk),
                 {"feature": feature.code},
+                at=now,
             )
         )
     state = next(s for s in feature_states(subscription=subscription) if s.feature.pk == feature.pk)

@@ -260,6 +260,7 @@ def _issue_locked(order_ids: Sequence[UUID | str], *, now: datetime) -> int:
                 "invoice.issued",
                 str(order.organization_id),
                 {"invoice_id": str(invoice.pk), "number": number, "order_id": str(order.pk)},
+                at=now,
             )
         )
     OrderConfirmation.objects.bulk_create(confirmations)
@@ -379,6 +380,7 @@ def credit_invoice(*, invoice_id: UUID | str, reason: str, actor: Actor, now: da
                 "number": number,
                 "credits_invoice_id": str(original.pk),
             },
+            at=now,
         )
     )
     _enqueue_deliveries_on_commit([delivery.pk])
@@ -783,6 +785,7 @@ def _finish(
                         "error": error[:300],
                         "rule_ids": findings or [],
                     },
+                    at=now,
                 )
             )
         record(

@@ -7,6 +7,6 @@ class NotificationsConfig(AppConfig):
 
     def ready(self) -> None:
         from abonnement.core import events
-        from abonnement.notifications.services import publish_events
+        from abonnement.notifications.services import record_events
 
-        events.subscribe(publish_events)
+        events.subscribe(record_events, in_transaction=True)

@@ -1,5 +1,6 @@
-"""Webhooks: endpoints registered by the vendor, messages (one per event) and deliveries
-(one per message and endpoint) with the log of every attempt.
+"""Webhooks: endpoints registered by the vendor, the outbox of events not yet published,
+messages (one per event) and deliveries (one per message and endpoint) with the log of every
+attempt.
 
 Times of the transport (attempts, retries, switching off) are wall-clock times; a message's
 ``created_at`` is the business time of the event that caused it.
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 
@@ -30,6 +32,20 @@ class WebhookEndpoint(models.Model):
 
     def __str__(self) -> str:
         return self.url
+
+
+class OutboxEvent(models.Model):
+    """A domain event an endpoint wants, written in the transaction of the change it reports.
+
+    It exists exactly when the change does; publishing it (messages, deliveries) deletes it
+    in the same transaction, so each becomes messages once, whoever publishes it.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    event_type = models.CharField(max_length=60)
+    organization_id = models.UUIDField()
+    data = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+    occurred_at = models.DateTimeField()
 
 
 class WebhookMessage(models.Model):

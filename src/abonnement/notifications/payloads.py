@@ -1,5 +1,6 @@
 """Webhook payloads: ``{"type", "timestamp", "data"}`` where ``data`` carries the changed
-object exactly as the API shows it (the same presenters), read once the change committed.
+object exactly as the API shows it (the same presenters), read once the change committed;
+``timestamp`` is when the change happened.
 
 A batch of events is read with a fixed number of queries per event type and organisation,
 not per event (a rollover publishes thousands at once).
@@ -8,7 +9,6 @@ not per event (a rollover publishes thousands at once).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -105,9 +105,9 @@ def event_data(event: Event, reader: _Reader) -> dict[str, Any]:
     return data
 
 
-def build_payloads(events: Sequence[Event], *, now: datetime) -> list[dict[str, Any]]:
+def build_payloads(events: Sequence[Event]) -> list[dict[str, Any]]:
     reader = _Reader(events)
     return [
-        {"type": event.type, "timestamp": now, "data": event_data(event, reader)}
+        {"type": event.type, "timestamp": event.at, "data": event_data(event, reader)}
         for event in events
     ]

@@ -2,9 +2,12 @@
 delivering them (Standard Webhooks) with exponential backoff.
 
 Contract:
-- Every event of API.md that an enabled endpoint subscribes to becomes one message (its
-  ``webhook-id``) and one delivery per endpoint, written after the change committed;
-  the first attempt is enqueued when that write commits.
+- Every event of API.md that an enabled endpoint subscribes to is written to the outbox in
+  the transaction of the change (both commit or neither does). Once it commits, the outbox
+  rows become one message each (its ``webhook-id``) and one delivery per endpoint, and are
+  deleted in that same transaction, so an event is published once; the first attempt is
+  enqueued when that write commits. Rows a dead process left behind are published by
+  :func:`publish_outbox` (every worker round and ``abonnement reminders``).
 - An attempt is claimed by a conditional UPDATE (``attempts = n - 1`` → ``n``), so a task
   that runs twice sends once. Non-2xx answers, redirects, timeouts and network errors fail.
 - A failed attempt is retried after ``WEBHOOK_RETRY_BASE_SECONDS × 2^(n-1)`` (capped), up
@@ -35,7 +38,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext as _
 from ninja.responses import NinjaJSONEncoder
 from standardwebhooks.webhooks import Webhook
@@ -48,6 +51,7 @@ from abonnement.core.events import Event
 from abonnement.notifications.events import EVENT_TYPES
 from abonnement.notifications.models import (
     DeliveryStatus,
+    OutboxEvent,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
@@ -189,15 +193,80 @@ def delete_endpoint(*, endpoint_id: object, actor: Actor, now: datetime) -> None
 # --------------------------------------------------------------------------- publishing
 
 
-def publish_events(events: Sequence[Event]) -> None:
-    """The domain-event listener; runs after the change committed (``core.events``).
+# Outbox rows published per transaction (a rollover batch records thousands at once).
+OUTBOX_CHUNK = 1000
 
-    Never raises: the change it reports has committed, and its caller must not fail.
+
+def _wanted_event_types() -> set[str]:
+    return {
+        event_type
+        for events in WebhookEndpoint.objects.filter(enabled=True).values_list("events", flat=True)
+        for event_type in events
+    }
+
+
+def record_events(events: Sequence[Event]) -> None:
+    """The in-transaction listener (``core.events``): the events an enabled endpoint wants
+    go into the outbox with the change, to be published as soon as it commits."""
+    wanted = _wanted_event_types()
+    chosen = [event for event in events if event.type in wanted]
+    if not chosen:
+        return
+    rows = OutboxEvent.objects.bulk_create(
+        OutboxEvent(
+            event_type=event.type,
+            organization_id=uuid.UUID(event.organization_id),
+            data=event.data,
+            occurred_at=event.at,
+        )
+        for event in chosen
+    )
+    ids = [row.pk for row in rows]
+    transaction.on_commit(lambda: publish_recorded(ids))
+
+
+def publish_recorded(ids: Sequence[int]) -> None:
+    """Publish the outbox rows a change just committed; runs after that commit.
+
+    Never raises: the change has committed and its caller must not fail. Whatever is not
+    published here stays in the outbox for :func:`publish_outbox`.
     """
     try:
-        _publish(events, now=clock.now())
+        for i in range(0, len(ids), OUTBOX_CHUNK):
+            chunk = ids[i : i + OUTBOX_CHUNK]
+            _publish_outbox(OutboxEvent.objects.filter(pk__in=chunk), now=clock.now())
     except Exception:
-        logger.exception("webhook events could not be queued: %s", [e.type for e in events])
+        logger.exception("%s webhook events stay in the outbox for the next sweep", len(ids))
+
+
+def publish_outbox(*, now: datetime) -> int:
+    """Publish every event left in the outbox (its process died between the commit of the
+    change and the publishing); returns how many. Safe beside any number of publishers: a
+    row is taken under a lock that others skip, and deleted as it is published."""
+    published, after = 0, 0
+    while taken := _publish_outbox(
+        OutboxEvent.objects.filter(pk__gt=after), now=now, limit=OUTBOX_CHUNK
+    ):
+        published += len(taken)
+        after = taken[-1]  # each pass moves on, whatever another publisher holds
+    return published
+
+
+def _publish_outbox(
+    rows: QuerySet[OutboxEvent], *, now: datetime, limit: int | None = None
+) -> list[int]:
+    """Publish and delete what of ``rows`` no one else holds; returns their ids in order."""
+    with transaction.atomic():
+        taken = list(rows.order_by("pk").select_for_update(skip_locked=True)[:limit])
+        if not taken:
+            return []
+        _publish(
+            [Event(r.event_type, str(r.organization_id), r.data, at=r.occurred_at) for r in taken],
+            now=now,
+        )
+        ids = [r.pk for r in taken]
+        OutboxEvent.objects.filter(pk__in=ids).delete()
+    return ids
 
 
 def _publish(events: Sequence[Event], *, now: datetime) -> None:
@@ -208,7 +277,7 @@ def _publish(events: Sequence[Event], *, now: datetime) -> None:
     chosen = [event for event in events if event.type in wanted]
     if not chosen:
         return
-    payloads = build_payloads(chosen, now=now)
+    payloads = build_payloads(chosen)
     messages: list[WebhookMessage] = []
     deliveries: list[WebhookDelivery] = []
     for event, payload in zip(chosen, payloads, strict=True):
@@ -217,7 +286,7 @@ def _publish(events: Sequence[Event], *, now: datetime) -> None:
             event_type=event.type,
             organization_id=uuid.UUID(event.organization_id),
             body=json.dumps(payload, cls=NinjaJSONEncoder, separators=(",", ":")),
-            created_at=now,
+            created_at=event.at,
         )
         messages.append(message)
         deliveries.extend(

@@ -95,5 +95,5 @@ def place_order(
             "lines": [line.description for line in lines],
         },
     )
-    emit(Event("order.created", str(organization_id), {"order_id": str(order.pk)}))
+    emit(Event("order.created", str(organization_id), {"order_id": str(order.pk)}, at=now))
     return order

@@ -248,7 +248,7 @@ def provision_organization(
             "admin": clean_email,
         },
     )
-    emit(Event("organization.created", str(organization.pk), {}))
+    emit(Event("organization.created", str(organization.pk), {}, at=now))
     return organization
 
 
@@ -280,7 +280,7 @@ def _rename_locked(locked: Organization, clean: str, *, actor: Actor, now: datet
         before={"name": before},
         after={"name": clean},
     )
-    emit(Event("subscription.updated", str(locked.pk), {}))
+    emit(Event("subscription.updated", str(locked.pk), {}, at=now))
 
 
 @transaction.atomic(durable=True)
@@ -321,7 +321,7 @@ def _set_channel_locked(
         before=before,
         after=after,
     )
-    emit(Event("subscription.updated", str(locked.pk), {}))
+    emit(Event("subscription.updated", str(locked.pk), {}, at=now))
 
 
 UNCHANGED: Any = object()

@@ -694,7 +694,8 @@ def _roll_claimed(
             FROM rollover_batch c WHERE {sub}.id = c.id""",
             [at],
         )
-        # The events need no order number, so they are read before the counter is taken.
+        # The events need no order number, so they are read and emitted (the webhook outbox
+        # is written in this transaction) before the counter is taken.
         events: list[Event] = []
         if has_listeners():
             cursor.execute(
@@ -708,11 +709,18 @@ def _roll_claimed(
                         "subscription.renewed",
                         organization,
                         {"period": {"start": str(start), "end": str(end)}},
+                        at=now,
                     )
                 )
                 events.append(
-                    Event("order.created", organization, {"order_id": str(d.to_uuid(order_id))})
+                    Event(
+                        "order.created",
+                        organization,
+                        {"order_id": str(d.to_uuid(order_id))},
+                        at=now,
+                    )
                 )
+        emit_many(events)
         # Last, the order numbers: the counter row stays locked until this batch commits,
         # so a concurrent worker waits here only for this batch's remaining statements.
         cursor.execute("SELECT COUNT(*) FROM rollover_batch WHERE order_id IS NOT NULL")
@@ -782,7 +790,6 @@ def _roll_claimed(
             )
             for e in entries
         )
-    emit_many(events)
     return claimed, order_count, (last_end, last_id)
 
 
@@ -885,11 +892,11 @@ def _switch_features_for_editions(
             )
     emit_many(
         [
-            Event("feature.disabled", str(o), {"feature": catalog.features[f].code})
+            Event("feature.disabled", str(o), {"feature": catalog.features[f].code}, at=now)
             for o, f in turn_off
         ]
         + [
-            Event("feature.enabled", str(o), {"feature": catalog.features[f].code})
+            Event("feature.enabled", str(o), {"feature": catalog.features[f].code}, at=now)
             for o, f in turn_on
         ]
     )

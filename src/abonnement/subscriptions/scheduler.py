@@ -2,9 +2,11 @@
 
 Every ``SCHEDULE_SECONDS`` a running worker rolls over the subscriptions whose period has
 ended and queues the period-end reminders that are due, at the clock's instant (the real
-clock, or the simulated one where it is switched on). Both are safe to run from any number
+clock, or the simulated one where it is switched on), and publishes the webhook events that
+a process which died after its commit left in the outbox. All are safe to run from any number
 of workers at once and as often as wanted: the rollover claims its rows with SKIP LOCKED
-and a period is renewed once by a unique constraint; a period is reminded once by another.
+and a period is renewed once by a unique constraint; a period is reminded once by another;
+an outbox event is published once, taken under a row lock that others skip.
 So a worker that was down across midnight catches up on its first round, and an operator
 needs no crontab beside the worker (``abonnement rollover`` and ``abonnement reminders``
 stay for running a round by hand).
@@ -32,22 +34,35 @@ class Round:
     transitions: int
     orders: int
     reminders: int
+    webhook_events: int = 0
 
     def summary(self) -> str:
         return (
             f"{self.transitions} period transitions, {self.orders} renewal orders, "
-            f"{self.reminders} reminders queued"
+            f"{self.reminders} reminders queued, "
+            f"{self.webhook_events} webhook events published from the outbox"
         )
+
+    @property
+    def did_work(self) -> bool:
+        return bool(self.transitions or self.reminders or self.webhook_events)
 
 
 def run_round(*, now: datetime) -> Round:
-    """One round of the timetable at ``now``: the due rollovers, then the due reminders."""
+    """One round of the timetable at ``now``: the due rollovers, the due reminders, then the
+    webhook events a dead process left in the outbox."""
     from abonnement.invoicing.services import send_period_reminders
+    from abonnement.notifications.services import publish_outbox
     from abonnement.subscriptions.rollover import roll_over_subscriptions
 
     result = roll_over_subscriptions(now=now, workers=settings.ROLLOVER_WORKERS)
     reminders = send_period_reminders(now=now)
-    return Round(transitions=result.transitions, orders=result.orders, reminders=reminders)
+    return Round(
+        transitions=result.transitions,
+        orders=result.orders,
+        reminders=reminders,
+        webhook_events=publish_outbox(now=now),
+    )
 
 
 class Timetable:
@@ -67,7 +82,7 @@ class Timetable:
         while not self.stopped.is_set():
             try:
                 done = run_round(now=clock.now())
-                if done.transitions or done.reminders:
+                if done.did_work:
                     logger.info("scheduled round: %s", done.summary())
             except Exception:
                 self.failures += 1

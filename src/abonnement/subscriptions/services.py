@@ -306,7 +306,7 @@ def _apply_plan(
         after=after,
         reason=f"Order {order.number}" if order else "",
     )
-    emit(Event("subscription.updated", str(subscription.organization_id), {}))
+    emit(Event("subscription.updated", str(subscription.organization_id), {}, at=now))
     return order
 
 
@@ -653,7 +653,7 @@ def _schedule_edition_locked(
         after={"next_edition": target.code},
         reason=reason,
     )
-    emit(Event("subscription.updated", str(organization.pk), {}))
+    emit(Event("subscription.updated", str(organization.pk), {}, at=now))
     return subscription
 
 
@@ -678,7 +678,7 @@ def cancel_edition_change(
         before={"next_edition": before},
         after={"next_edition": subscription.edition.code},
     )
-    emit(Event("subscription.updated", str(organization.pk), {}))
+    emit(Event("subscription.updated", str(organization.pk), {}, at=now))
     return subscription
 
 
