@@ -7,17 +7,18 @@ import os
 import subprocess
 import sys
 import threading
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 from django.test import override_settings
+from django_tasks_db.models import DBTaskResult
 
 from abonnement.cli import main
 from abonnement.core.events import Event, emit
 from abonnement.history.models import HistoryEntry
 from abonnement.invoicing.models import PeriodReminder
-from abonnement.notifications.models import OutboxEvent, WebhookMessage
+from abonnement.notifications.models import OutboxEvent, WebhookDelivery, WebhookMessage
 from abonnement.notifications.services import create_endpoint
 from abonnement.orders.models import Order
 from abonnement.subscriptions import scheduler
@@ -85,16 +86,44 @@ def test_a_round_publishes_the_webhook_events_a_dead_process_left_in_the_outbox(
     assert OutboxEvent.objects.count() == 1
 
     done = run_round(now=NOW)
+    # Its delivery was just written and its task enqueued on commit: nothing stranded yet.
     assert done == Round(transitions=0, orders=0, reminders=0, webhook_events=1)
     assert done.summary() == (
         "0 period transitions, 0 renewal orders, 0 reminders queued, "
-        "1 webhook events published from the outbox"
+        "1 webhook events published from the outbox, 0 stranded webhook deliveries re-queued"
     )
     assert OutboxEvent.objects.count() == 0
     assert list(WebhookMessage.objects.values_list("event_type", "organization_id")) == [
         ("feature.enabled", org.pk)
     ]
     assert run_round(now=NOW).webhook_events == 0
+
+
+@pytest.mark.django_db
+def test_a_round_requeues_a_webhook_delivery_whose_task_was_lost(catalog: None) -> None:
+    org = make_organization(name="Hooked Oy", admin_email="h@x.example")
+    endpoint = create_endpoint(
+        url="https://hooks.example/in", events=["feature.enabled"], actor=VENDOR, now=NOW
+    ).endpoint
+    message = WebhookMessage.objects.create(
+        id="msg_lost",
+        event_type="feature.enabled",
+        organization_id=org.pk,
+        body="{}",
+        created_at=NOW,
+    )
+    # Written two hours ago; its first attempt never started (no task in the queue).
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint, message=message, created_at=NOW - timedelta(hours=2)
+    )
+    assert not DBTaskResult.objects.exists()
+
+    assert run_round(now=NOW) == Round(
+        transitions=0, orders=0, reminders=0, webhook_events=0, webhook_retries=1
+    )
+    (task,) = DBTaskResult.objects.all()
+    assert task.task_path == "abonnement.notifications.tasks.deliver_webhook"
+    assert task.args_kwargs["kwargs"] == {"delivery_id": str(delivery.pk), "attempt": 1}
 
 
 def test_a_failed_round_is_logged_and_the_next_one_runs(

@@ -16,7 +16,8 @@ Contract:
   says so) until the vendor switches it on again.
 - A pending delivery whose next attempt should have started over ``STRANDED_AFTER`` ago
   lost its task (a process died between a commit and its enqueue);
-  :func:`requeue_stranded_webhooks` (``abonnement reminders``) gives it the task again.
+  :func:`requeue_stranded_webhooks` (every worker round and ``abonnement reminders``) gives
+  it the task again.
 """
 
 from __future__ import annotations

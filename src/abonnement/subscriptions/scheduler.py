@@ -2,11 +2,13 @@
 
 Every ``SCHEDULE_SECONDS`` a running worker rolls over the subscriptions whose period has
 ended and queues the period-end reminders that are due, at the clock's instant (the real
-clock, or the simulated one where it is switched on), and publishes the webhook events that
-a process which died after its commit left in the outbox. All are safe to run from any number
-of workers at once and as often as wanted: the rollover claims its rows with SKIP LOCKED
-and a period is renewed once by a unique constraint; a period is reminded once by another;
-an outbox event is published once, taken under a row lock that others skip.
+clock, or the simulated one where it is switched on), publishes the webhook events that a
+process which died after its commit left in the outbox, and gives a webhook delivery whose
+task was lost its task again. All are safe to run from any number of workers at once and as
+often as wanted: the rollover claims its rows with SKIP LOCKED and a period is renewed once
+by a unique constraint; a period is reminded once by another; an outbox event is published
+once, taken under a row lock that others skip; of two tasks for one delivery attempt, one
+sends (the attempt claim).
 So a worker that was down across midnight catches up on its first round, and an operator
 needs no crontab beside the worker (``abonnement rollover`` and ``abonnement reminders``
 stay for running a round by hand).
@@ -35,24 +37,29 @@ class Round:
     orders: int
     reminders: int
     webhook_events: int = 0
+    webhook_retries: int = 0
 
     def summary(self) -> str:
         return (
             f"{self.transitions} period transitions, {self.orders} renewal orders, "
             f"{self.reminders} reminders queued, "
-            f"{self.webhook_events} webhook events published from the outbox"
+            f"{self.webhook_events} webhook events published from the outbox, "
+            f"{self.webhook_retries} stranded webhook deliveries re-queued"
         )
 
     @property
     def did_work(self) -> bool:
-        return bool(self.transitions or self.reminders or self.webhook_events)
+        return bool(
+            self.transitions or self.reminders or self.webhook_events or self.webhook_retries
+        )
 
 
 def run_round(*, now: datetime) -> Round:
-    """One round of the timetable at ``now``: the due rollovers, the due reminders, then the
-    webhook events a dead process left in the outbox."""
+    """One round of the timetable at ``now``: the due rollovers, the due reminders, the
+    webhook events a dead process left in the outbox, and the webhook deliveries whose task
+    was lost (over an hour overdue)."""
     from abonnement.invoicing.services import send_period_reminders
-    from abonnement.notifications.services import publish_outbox
+    from abonnement.notifications.services import publish_outbox, requeue_stranded_webhooks
     from abonnement.subscriptions.rollover import roll_over_subscriptions
 
     result = roll_over_subscriptions(now=now, workers=settings.ROLLOVER_WORKERS)
@@ -62,6 +69,7 @@ def run_round(*, now: datetime) -> Round:
         orders=result.orders,
         reminders=reminders,
         webhook_events=publish_outbox(now=now),
+        webhook_retries=requeue_stranded_webhooks(now=now),
     )
 
 
