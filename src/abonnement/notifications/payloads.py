@@ -2,8 +2,9 @@
 object exactly as the API shows it (the same presenters), read once the change committed;
 ``timestamp`` is when the change happened.
 
-A batch of events is read with a fixed number of queries per event type and organisation,
-not per event (a rollover publishes thousands at once).
+A batch of events is read with a fixed number of queries per event type, whatever the
+number of events and organisations (a rollover publishes thousands at once); only feature
+events, which come a few at a time, are read per organisation.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ class _Reader:
         from abonnement.invoicing.selectors import invoices_by_id
         from abonnement.orders.selectors import orders_by_id
         from abonnement.organizations.models import Organization
+        from abonnement.subscriptions.selectors import subscription_overviews
 
         self.organizations = {
             str(org.pk): org
@@ -40,15 +42,17 @@ class _Reader:
         self.invoices = invoices_by_id(
             str(e.data["invoice_id"]) for e in events if e.type.startswith("invoice.")
         )
+        self.overviews = subscription_overviews(
+            UUID(e.organization_id) for e in events if e.type.startswith("subscription.")
+        )
         self._subscriptions: dict[str, dict[str, Any]] = {}
         self._features: dict[str, dict[str, dict[str, Any]]] = {}
 
     def subscription(self, organization_id: str) -> dict[str, Any]:
         from abonnement.subscriptions.schemas import subscription_out
-        from abonnement.subscriptions.selectors import subscription_overview
 
         if organization_id not in self._subscriptions:
-            overview = subscription_overview(organization_id=UUID(organization_id))
+            overview = self.overviews[UUID(organization_id)]  # KeyError: no subscription
             self._subscriptions[organization_id] = subscription_out(overview)
         return self._subscriptions[organization_id]
 

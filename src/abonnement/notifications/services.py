@@ -49,6 +49,7 @@ from abonnement.core import clock
 from abonnement.core.actor import Actor
 from abonnement.core.errors import FieldErrors
 from abonnement.core.events import Event
+from abonnement.core.tasks import enqueue_many
 from abonnement.notifications.events import EVENT_TYPES
 from abonnement.notifications.models import (
     DeliveryStatus,
@@ -305,8 +306,7 @@ def _publish(events: Sequence[Event], *, now: datetime) -> None:
 def _enqueue_first_attempts(delivery_ids: list[str]) -> None:
     from abonnement.notifications.tasks import deliver_webhook
 
-    for delivery_id in delivery_ids:
-        deliver_webhook.enqueue(delivery_id=delivery_id, attempt=1)
+    enqueue_many(deliver_webhook, [{"delivery_id": i, "attempt": 1} for i in delivery_ids])
 
 
 # --------------------------------------------------------------------------- delivering

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from abonnement.catalog.models import (
     Availability,
@@ -203,6 +205,7 @@ def build_overview(
     add_on_rows: list[SubscriptionAddOn] | None = None,
     active_users: int | None = None,
     availabilities: dict[tuple[int, int], str] | None = None,
+    book_on: Callable[[date], PriceBook] | None = None,
 ) -> SubscriptionOverview:
     rows = add_on_rows if add_on_rows is not None else _add_on_rows(subscription)
     active = (
@@ -213,6 +216,8 @@ def build_overview(
     avail = availabilities if availabilities is not None else availability_map()
     next_edition = subscription.next_edition or subscription.edition
     upcoming = next_period_of(subscription)
+    if book_on is None:
+        book_on = price_book_on
     current = current_period_view(
         subscription,
         edition=subscription.edition,
@@ -225,7 +230,7 @@ def build_overview(
         edition=next_edition,
         pack=subscription.storage_pack,
         add_on_rows=rows,
-        book=price_book_on(upcoming.start),
+        book=book_on(upcoming.start),
         availabilities=avail,
     )
     next_codes = {a.code for a in following.add_ons}
@@ -252,6 +257,50 @@ def build_overview(
 
 def subscription_overview(*, organization_id: UUID) -> SubscriptionOverview:
     return build_overview(get_subscription(organization_id))
+
+
+def subscription_overviews(organization_ids: Iterable[UUID]) -> dict[UUID, SubscriptionOverview]:
+    """The overviews of many organisations with a fixed number of queries (the webhook
+    payloads of a rollover batch); an organisation without a subscription is left out."""
+    from abonnement.accounts.models import User
+
+    ids = list(set(organization_ids))
+    if not ids:
+        return {}
+    subscriptions = list(
+        Subscription.objects.select_related(
+            "organization", "edition", "next_edition", "storage_pack"
+        ).filter(organization_id__in=ids)
+    )
+    rows: dict[int, list[SubscriptionAddOn]] = defaultdict(list)
+    for row in SubscriptionAddOn.objects.filter(
+        subscription__in=[s.pk for s in subscriptions]
+    ).select_related("feature"):
+        rows[row.subscription_id].append(row)
+    active = dict(
+        User.objects.filter(organization_id__in=ids, is_active=True)
+        .values("organization_id")
+        .annotate(n=Count("pk"))
+        .values_list("organization_id", "n")
+    )
+    availabilities = availability_map()
+    books: dict[date, PriceBook] = {}
+
+    def book_on(day: date) -> PriceBook:
+        if day not in books:
+            books[day] = price_book_on(day)
+        return books[day]
+
+    return {
+        s.organization_id: build_overview(
+            s,
+            add_on_rows=rows[s.pk],
+            active_users=active.get(s.organization_id, 0),
+            availabilities=availabilities,
+            book_on=book_on,
+        )
+        for s in subscriptions
+    }
 
 
 @dataclass(frozen=True)
