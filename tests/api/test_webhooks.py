@@ -200,6 +200,11 @@ def test_retries_back_off_exponentially(
     assert WebhookEndpoint.objects.get().consecutive_failures == 1
 
 
+def _publish_now() -> None:
+    """Publish the outbox at once (as its task would), writing the deliveries."""
+    assert _committed(lambda: publish_outbox(now=NOW)) > 0
+
+
 def _lose_webhook_tasks() -> None:
     """What a process killed between a commit and its enqueue leaves: no task."""
     DBTaskResult.objects.filter(task_path__endswith=".deliver_webhook").delete()
@@ -210,6 +215,7 @@ def test_a_first_attempt_whose_task_was_lost_is_requeued_once(
 ) -> None:
     endpoint = register(api, vendor, receiver.url, ["order.created"])
     api.put(f"/organizations/{org.pk}/subscription/licenses", writer, {"licenses": 11})
+    _publish_now()
     _lose_webhook_tasks()
     run_worker()
     assert receiver.received == []
@@ -254,6 +260,7 @@ def test_an_attempt_whose_worker_died_is_requeued_as_the_next_attempt(
 ) -> None:
     endpoint = register(api, vendor, receiver.url, ["order.created"])
     api.put(f"/organizations/{org.pk}/subscription/licenses", writer, {"licenses": 11})
+    _publish_now()
     _lose_webhook_tasks()
     # A worker claimed attempt 1 two hours ago and died before recording it.
     WebhookDelivery.objects.update(
@@ -273,6 +280,7 @@ def test_a_requeued_delivery_whose_task_was_only_late_is_sent_once(
 ) -> None:
     register(api, vendor, receiver.url, ["order.created"])
     api.put(f"/organizations/{org.pk}/subscription/licenses", writer, {"licenses": 11})
+    _publish_now()
     # The original task is still queued when the sweep adds a second one for attempt 1.
     assert requeue_stranded_webhooks(now=NOW + timedelta(hours=2)) == 1
     assert DBTaskResult.objects.filter(task_path__endswith=".deliver_webhook").count() == 2
@@ -425,3 +433,19 @@ def test_a_rollover_records_its_events_in_the_batch_and_publishes_them(
     assert order["kind"] == "renewal"
     assert order["period"] == {"start": "2027-07-01", "end": "2027-12-31"}
     assert order["created_at"] == "2027-07-01T10:00:00Z"
+
+
+def test_a_committed_change_is_published_by_a_worker_task(
+    api: Api, org: Any, writer: str, vendor: str, receiver: Receiver, fast_retries: None
+) -> None:
+    register(api, vendor, receiver.url, ["order.created"])
+    api.put(f"/organizations/{org.pk}/subscription/licenses", writer, {"licenses": 11})
+    (recorded,) = OutboxEvent.objects.values_list("pk", flat=True)
+    (task,) = DBTaskResult.objects.filter(task_path__startswith="abonnement.notifications")
+    assert task.task_path == "abonnement.notifications.tasks.publish_webhook_events"
+    assert task.args_kwargs["kwargs"] == {"outbox_ids": [recorded]}
+    assert WebhookMessage.objects.count() == 0  # the request did not wait for the publishing
+
+    run_worker()
+    assert len(receiver.received) == 1
+    assert _outbox() == []

@@ -3,11 +3,11 @@ delivering them (Standard Webhooks) with exponential backoff.
 
 Contract:
 - Every event of API.md that an enabled endpoint subscribes to is written to the outbox in
-  the transaction of the change (both commit or neither does). Once it commits, the outbox
-  rows become one message each (its ``webhook-id``) and one delivery per endpoint, and are
-  deleted in that same transaction, so an event is published once; the first attempt is
-  enqueued when that write commits. Rows a dead process left behind are published by
-  :func:`publish_outbox` (every worker round and ``abonnement reminders``).
+  the transaction of the change (both commit or neither does). Once it commits, a task
+  turns the outbox rows into one message each (its ``webhook-id``) and one delivery per
+  endpoint, and deletes them in that same transaction, so an event is published once; the
+  first attempt is enqueued when that write commits. Rows a dead process left behind are
+  published by :func:`publish_outbox` (every worker round and ``abonnement reminders``).
 - An attempt is claimed by a conditional UPDATE (``attempts = n - 1`` → ``n``), so a task
   that runs twice sends once. Non-2xx answers, redirects, timeouts and network errors fail.
 - A failed attempt is retried after ``WEBHOOK_RETRY_BASE_SECONDS × 2^(n-1)`` (capped), up
@@ -224,14 +224,28 @@ def record_events(events: Sequence[Event]) -> None:
         for event in chosen
     )
     ids = [row.pk for row in rows]
-    transaction.on_commit(lambda: publish_recorded(ids))
+    transaction.on_commit(lambda: _enqueue_publishing(ids))
+
+
+def _enqueue_publishing(outbox_ids: list[int]) -> None:
+    """After the commit, a worker publishes the rows (a rollover batch's thousands do not
+    hold up the rollover); a lost task leaves them for :func:`publish_outbox`."""
+    from abonnement.notifications.tasks import publish_webhook_events
+
+    enqueue_many(
+        publish_webhook_events,
+        [
+            {"outbox_ids": outbox_ids[i : i + OUTBOX_CHUNK]}
+            for i in range(0, len(outbox_ids), OUTBOX_CHUNK)
+        ],
+    )
 
 
 def publish_recorded(ids: Sequence[int]) -> None:
-    """Publish the outbox rows a change just committed; runs after that commit.
+    """Publish the given outbox rows, those no other publisher holds (the task of a commit).
 
-    Never raises: the change has committed and its caller must not fail. Whatever is not
-    published here stays in the outbox for :func:`publish_outbox`.
+    Never raises: whatever is not published here stays in the outbox for
+    :func:`publish_outbox`.
     """
     try:
         for i in range(0, len(ids), OUTBOX_CHUNK):
