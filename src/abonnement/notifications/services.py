@@ -242,15 +242,14 @@ def _enqueue_publishing(outbox_ids: list[int]) -> None:
 
 
 def publish_recorded(ids: Sequence[int]) -> None:
-    """Publish the given outbox rows, those no other publisher holds (the task of a commit).
+    """Publish the given outbox rows (at most ``OUTBOX_CHUNK``, as the commit enqueued them),
+    those no other publisher holds; the task of a commit.
 
     Never raises: whatever is not published here stays in the outbox for
     :func:`publish_outbox`.
     """
     try:
-        for i in range(0, len(ids), OUTBOX_CHUNK):
-            chunk = ids[i : i + OUTBOX_CHUNK]
-            _publish_outbox(OutboxEvent.objects.filter(pk__in=chunk), now=clock.now())
+        _publish_outbox(OutboxEvent.objects.filter(pk__in=list(ids)), now=clock.now())
     except Exception:
         logger.exception("%s webhook events stay in the outbox for the next sweep", len(ids))
 
