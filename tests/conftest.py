@@ -19,6 +19,14 @@ NOW = datetime(2027, 1, 15, 10, 0, tzinfo=UTC)
 VENDOR = Actor.vendor_token("Test vendor")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Each test process counts rate limits in its own memory: the default cache, a folder in
+    the data directory, would be shared (and cleared) by the parallel test processes."""
+    from django.conf import settings
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
 def make_catalog() -> None:
     """Editions basic / pro / enterprise; EUR and SEK; one price rise on 2027-07-01."""
     from abonnement.catalog.models import (

@@ -164,9 +164,41 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Sign-in rate limits (failed attempts per window), counted in Django's cache: per account
-# and per client address. One process: the local-memory cache; several: point CACHES at a
-# shared cache (Redis, database) so the limits hold across processes.
+
+
+def _caches(url: str) -> dict[str, dict[str, object]]:
+    """ABONNEMENT_CACHE_URL: where the rate-limit counters live.
+
+    Every process that counts must see the same counters, or a limit of 5 becomes 5 per web
+    worker. The default, a folder in the data directory, is shared by all processes on one
+    machine (the web workers of ``abonnement serve``, the CLI); ``redis://`` is shared by
+    every machine; ``locmem://`` is one process's memory (tests).
+    """
+    scheme, _, rest = url.partition("://")
+    scheme = scheme.lower()
+    if not url or scheme == "file":
+        return {
+            "default": {
+                "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                "LOCATION": rest or str(DATA_DIR / "cache"),
+                "OPTIONS": {"MAX_ENTRIES": 10_000},
+            }
+        }
+    if scheme in {"redis", "rediss", "unix"}:
+        return {
+            "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+        }
+    if scheme == "locmem":
+        return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    raise ImproperlyConfigured(
+        f"ABONNEMENT_CACHE_URL: expected redis://host:port/db, file:///folder or locmem://, "
+        f"not {url!r}"
+    )
+
+
+CACHES = _caches(os.environ.get("ABONNEMENT_CACHE_URL", "").strip())
+# Sign-in rate limits (failed attempts per window), counted in the cache above: per account
+# and per client address.
 SIGN_IN_LIMIT_PER_ACCOUNT = int(os.environ.get("ABONNEMENT_SIGN_IN_LIMIT_PER_ACCOUNT", "5"))
 SIGN_IN_LIMIT_PER_ADDRESS = int(os.environ.get("ABONNEMENT_SIGN_IN_LIMIT_PER_ADDRESS", "20"))
 SIGN_IN_LIMIT_WINDOW_SECONDS = int(os.environ.get("ABONNEMENT_SIGN_IN_LIMIT_WINDOW", "900"))
