@@ -10,7 +10,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test import override_settings
 
-from abonnement.catalog.models import Price
+from abonnement.catalog.models import FeatureAvailability, Price
 from abonnement.core.errors import ValidationFailed
 from abonnement.features.models import FeatureSwitch
 from abonnement.features.services import set_feature_enabled
@@ -260,6 +260,31 @@ class TestRollOverSubscriptions:
             )
         )
         assert enabled == {"reports", "slack", "api", "sso", "scim", "crm"}
+
+    def test_upgrade_does_not_switch_on_a_feature_whose_requirement_is_off(
+        self, catalog: None
+    ) -> None:
+        # Pro includes SSO here; Enterprise adds SCIM, which requires SSO.
+        FeatureAvailability.objects.filter(edition__code="pro", feature__code="sso").update(
+            availability="included"
+        )
+        org = make_organization()
+        admin = admin_of(org)
+        set_feature_enabled(organization=org, code="sso", enabled=False, actor=admin, now=NOW)
+        schedule_edition_change(organization=org, edition="enterprise", actor=VENDOR, now=NOW)
+        roll_over_subscriptions(now=JULY)
+        enabled = set(
+            FeatureSwitch.objects.filter(organization=org, enabled=True).values_list(
+                "feature__code", flat=True
+            )
+        )
+        assert enabled == {"reports", "slack", "api", "crm"}
+        switched = list(
+            HistoryEntry.objects.filter(organization=org, kind="features", actor_type="system")
+            .order_by("id")
+            .values_list("subject", "action")
+        )
+        assert switched == [("crm", "enabled")]
 
     def test_started_period_keeps_its_prices_when_a_price_list_changes(
         self, org: Any, admin: Any

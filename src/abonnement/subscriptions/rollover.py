@@ -837,7 +837,8 @@ def _switch_features_for_editions(
             ):
                 enabled.add(feature_id)
                 turn_on.append((org_id, feature_id))
-        # A feature whose requirement went away goes with it.
+        # A feature whose requirement is off goes with it: one that was on is switched off,
+        # one the new edition would have switched on stays off.
         changed = True
         while changed:
             changed = False
@@ -845,7 +846,10 @@ def _switch_features_for_editions(
                 required = {r.pk for r in catalog.features[feature_id].requires.all()}
                 if not required <= enabled:
                     enabled.discard(feature_id)
-                    turn_off.append((org_id, feature_id))
+                    if (org_id, feature_id) in turn_on:
+                        turn_on.remove((org_id, feature_id))
+                    else:
+                        turn_off.append((org_id, feature_id))
                     changed = True
         for switched, action in (
             ([f for o, f in turn_off if o == org_id], "disabled"),
