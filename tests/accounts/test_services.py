@@ -32,6 +32,7 @@ from abonnement.orders.models import Order, OrderLine
 from abonnement.subscriptions.errors import (
     LastSubscriptionAdmin,
     ManagedByMarketplace,
+    NextPeriodShort,
     NoFreeLicense,
 )
 from abonnement.subscriptions.models import Subscription
@@ -237,6 +238,65 @@ class TestCreateUser:
             {"current": 10, "next": 7},
             {"current": 10, "next": 8},
         )
+
+    def test_a_user_manager_cannot_undo_a_scheduled_removal(self, org: Any, admin: Actor) -> None:
+        from abonnement.subscriptions.services import set_license_count
+
+        manager = user_manager(org)  # 2 active now
+        set_license_count(organization=org, licenses=2, actor=admin, now=NOW)
+        before = state(org)
+        with pytest.raises(NextPeriodShort) as refused:
+            create_user(
+                organization=org, email="bob@testi.example", name="Bob", actor=manager, now=NOW
+            )
+        assert refused.value.code == "no_free_license"
+        assert str(refused.value) == (
+            "A licence removal is scheduled: the next period has 2 licences, and every one is "
+            "taken. Someone who manages the subscription can activate this user, which keeps "
+            "one more licence."
+        )
+        assert state(org) == before
+
+    def test_a_user_manager_cannot_reactivate_past_a_scheduled_removal(
+        self, org: Any, admin: Actor
+    ) -> None:
+        from abonnement.subscriptions.services import set_license_count
+
+        manager = user_manager(org)
+        bob = new_user(org, "bob@testi.example")
+        deactivate_user(organization=org, user_id=bob.pk, license="keep", actor=admin, now=NOW)
+        set_license_count(organization=org, licenses=2, actor=admin, now=NOW)
+        before = state(org)
+        with pytest.raises(NextPeriodShort):
+            reactivate_user(
+                organization=org, user_id=bob.pk, buy_license=False, actor=manager, now=NOW
+            )
+        assert state(org) == before
+
+    def test_a_marketplace_admin_cannot_undo_the_marketplaces_removal(self, catalog: None) -> None:
+        from abonnement.subscriptions.services import set_license_count
+
+        org = make_organization(
+            purchase_channel={
+                "type": "marketplace",
+                "name": "Partner Market",
+                "url": "https://pm.example/",
+            },
+        )
+        set_license_count(organization=org, licenses=1, actor=VENDOR, now=NOW)
+        before = state(org)
+        with pytest.raises(ManagedByMarketplace):
+            create_user(
+                organization=org,
+                email="bob@testi.example",
+                name="Bob",
+                actor=admin_of(org),
+                now=NOW,
+            )
+        assert state(org) == before
+        # The marketplace's own call may.
+        create_user(organization=org, email="bob@testi.example", name="Bob", actor=VENDOR, now=NOW)
+        assert licenses(org) == (10, 2)
 
     def test_creating_below_the_scheduled_count_leaves_it(self, org: Any, admin: Actor) -> None:
         from abonnement.subscriptions.services import set_license_count

@@ -31,6 +31,26 @@ class NoFreeLicense(DomainError):
         super().__init__(_("There is no free licence. Buy a licence to activate this user."))
 
 
+class NextPeriodShort(NoFreeLicense):
+    """A licence is free now, but the next period, after a scheduled removal, has none."""
+
+    def __init__(self, *, licenses_next: int) -> None:
+        DomainError.__init__(
+            self,
+            ngettext(
+                "A licence removal is scheduled: the next period has %(count)d licence, and "
+                "every one is taken. Someone who manages the subscription can activate this "
+                "user, which keeps one more licence.",
+                "A licence removal is scheduled: the next period has %(count)d licences, and "
+                "every one is taken. Someone who manages the subscription can activate this "
+                "user, which keeps one more licence.",
+                licenses_next,
+            )
+            % {"count": licenses_next},
+        )
+        self.licenses_next = licenses_next
+
+
 class ManagedByMarketplace(DomainError):
     code = "managed_by_marketplace"
     status = 409

@@ -29,7 +29,7 @@ from abonnement.catalog.models import (
 from abonnement.catalog.selectors import PriceBook, get_edition, price_book_on
 from abonnement.core import clock
 from abonnement.core.actor import Actor
-from abonnement.core.errors import NotFound, ValidationFailed
+from abonnement.core.errors import NotFound, PermissionDenied, ValidationFailed
 from abonnement.core.events import Event, emit
 from abonnement.core.money import ZERO, pro_rata, quantize
 from abonnement.core.periods import PERIOD_MONTHS, Period, period_at
@@ -374,15 +374,21 @@ def ensure_license_for_activation_locked(
     """Make room for one more active user (Rule 4), inside the caller's locked transaction.
 
     Needs a free licence now; the next period is raised as far as needed (cancelling part
-    of a scheduled removal costs nothing). Without a free licence, a user holding the
-    subscription permission may buy one in the same step.
+    of a scheduled removal costs nothing, but changes the next period's subscription, so it
+    needs the subscription permission and is not for marketplace organisations). Without a
+    free licence, a user holding the subscription permission may buy one in the same step.
     """
-    from abonnement.subscriptions.errors import NoFreeLicense
+    from abonnement.subscriptions.errors import NextPeriodShort, NoFreeLicense
 
     organization = subscription.organization
     active = active_user_count(organization.pk)
     if active < subscription.licenses:
         if subscription.licenses_next < active + 1:
+            try:
+                permissions.require(actor, organization, "manage_subscription")
+            except PermissionDenied:
+                raise NextPeriodShort(licenses_next=subscription.licenses_next) from None
+            permissions.ensure_not_marketplace(actor, organization)
             _apply_plan(
                 subscription=subscription,
                 plan=QuantityPlan(subscription.licenses, active + 1, None),
