@@ -227,7 +227,8 @@ def _rollover(args: argparse.Namespace) -> int:
         workers=args.workers or settings.ROLLOVER_WORKERS,
     )
     print(f"rollover at {now.isoformat()}: {result.summary()}")
-    return 0
+    # Subscriptions held for want of a price need the catalogue fixed: say so to cron.
+    return 1 if result.held else 0
 
 
 def _clock(args: argparse.Namespace) -> int:

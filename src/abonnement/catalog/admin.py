@@ -3,6 +3,7 @@
 Rule 7: a price list applies to each subscription from its first period that starts on or
 after the list's date; a period that has started keeps the unit prices it was billed with
 (the subscription's snapshot), so editing even the list in force changes only next periods.
+A list need only hold what changes: what it leaves out keeps the earlier list's price.
 """
 
 from __future__ import annotations
@@ -104,7 +105,8 @@ class PriceListAdmin(StaffRoleAdmin):
             form.base_fields["effective_from"].help_text = (
                 "Each subscription gets these prices from its first billing period that starts "
                 "on or after this day. A period that has started keeps the prices it was billed "
-                "with."
+                "with. A product or currency this list leaves out keeps its price from the "
+                "list before, so a list need only hold what changes."
             )
         return form
 

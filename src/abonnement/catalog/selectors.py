@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from django.db.models import Subquery
+
 from abonnement.catalog.errors import MissingPrice, UnknownEdition
 from abonnement.catalog.models import (
     Availability,
@@ -44,8 +46,14 @@ def price_list_in_force(day: date) -> PriceList:
 
 
 def price_book(price_list_id: int) -> PriceBook:
-    rows = Price.objects.filter(price_list_id=price_list_id).values_list(
-        "product", "currency", "monthly_amount"
+    """The prices in force with this list: its own, and for every product and currency it
+    leaves out, the price of the latest earlier list that has one. A new list need only
+    hold what changes."""
+    effective_from = PriceList.objects.filter(pk=price_list_id).values("effective_from")[:1]
+    rows = (
+        Price.objects.filter(price_list__effective_from__lte=Subquery(effective_from))
+        .order_by("price_list__effective_from")
+        .values_list("product", "currency", "monthly_amount")
     )
     return PriceBook(price_list_id, {(p, c): a for p, c, a in rows})
 

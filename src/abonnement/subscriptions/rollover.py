@@ -26,7 +26,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -36,6 +36,7 @@ from django.db import connection, transaction
 from django.db.models import Count
 from django.utils.translation import gettext as _
 
+from abonnement.catalog.errors import MissingPrice
 from abonnement.catalog.models import (
     Availability,
     Edition,
@@ -81,6 +82,16 @@ class _History(NamedTuple):
     reason: str = ""
 
 
+class _Batch(NamedTuple):
+    """What one batch did: transitions, orders, the last (end, id) claimed (None: nothing
+    was left to claim), and the subscriptions it held back for want of a price."""
+
+    rolled: int
+    orders: int
+    last: tuple[Any, int] | None
+    held: dict[int, MissingPrice]
+
+
 @dataclass
 class RolloverResult:
     transitions: int = 0
@@ -90,6 +101,9 @@ class RolloverResult:
     seconds: float = 0.0
     due: int = 0
     dry_run: bool = False
+    # Subscriptions left due because the catalogue has no price for them, and why.
+    held: set[int] = field(default_factory=set)
+    problems: set[str] = field(default_factory=set)
 
     def summary(self) -> str:
         if self.dry_run:
@@ -97,10 +111,16 @@ class RolloverResult:
                 f"dry run: {self.due} subscriptions due, {self.transitions} period "
                 f"transitions would run; nothing was changed"
             )
-        return (
+        text = (
             f"{self.transitions} period transitions for {self.subscriptions} subscriptions, "
             f"{self.orders} renewal orders, {self.batches} batches, {self.seconds:.2f} s"
         )
+        if self.held:
+            text += (
+                f"; {len(self.held)} subscriptions not rolled over (they stay due): "
+                + " ".join(sorted(self.problems))
+            )
+        return text
 
 
 class _Catalog:
@@ -193,11 +213,13 @@ class _Tally:
         # error is raised once all have stopped (every committed batch is whole).
         self.failed = threading.Event()
 
-    def add(self, rolled: int, orders: int) -> None:
+    def add(self, rolled: int, orders: int, held: dict[int, MissingPrice]) -> None:
         with self.lock:
             self.result.batches += 1
             self.result.transitions += rolled
             self.result.orders += orders
+            self.result.held.update(held)
+            self.result.problems.update(str(problem) for problem in held.values())
             if self.progress is not None:
                 self.progress(self.result.transitions, self.result.orders)
 
@@ -211,18 +233,19 @@ def _sweep(*, now: datetime, today: date, size: int, tally: _Tally) -> None:
     """
     catalog = _Catalog()
     after: tuple[Any, int] | None = None
+    rolled_this_pass = 0
     while not tally.failed.is_set():
         with transaction.atomic(durable=True):
-            rolled, orders, last = _roll_batch(
-                now=now, today=today, catalog=catalog, limit=size, after=after
-            )
-        if not rolled:
-            if after is None:
+            batch = _roll_batch(now=now, today=today, catalog=catalog, limit=size, after=after)
+        if batch.last is None:  # the end of a pass
+            # Done when a whole pass rolled nothing: what is left is held for want of a price.
+            if rolled_this_pass == 0:
                 return
-            after = None
+            after, rolled_this_pass = None, 0
             continue
-        after = last
-        tally.add(rolled, orders)
+        after = batch.last
+        rolled_this_pass += batch.rolled
+        tally.add(batch.rolled, batch.orders, batch.held)
 
 
 def _sweep_in_thread(*, now: datetime, today: date, size: int, tally: _Tally) -> None:
@@ -236,11 +259,16 @@ def _sweep_in_thread(*, now: datetime, today: date, size: int, tally: _Tally) ->
 
 
 def roll_over_locked(ids: Sequence[int], *, now: datetime) -> int:
-    """Roll the given (already locked) subscriptions one period if due; inside a transaction."""
-    rolled, _orders, _last = _roll_batch(
+    """Roll the given (already locked) subscriptions one period if due; inside a transaction.
+
+    A subscription the catalogue has no price for raises :class:`MissingPrice`: a change
+    cannot be made to a period that cannot start."""
+    batch = _roll_batch(
         now=now, today=clock.business_date(now), catalog=_Catalog(), limit=len(ids), ids=ids
     )
-    return rolled
+    for problem in batch.held.values():
+        raise problem
+    return batch.rolled
 
 
 def advance_clock(
@@ -411,42 +439,21 @@ def _insert_rows(table: str, columns: list[str], rows: list[tuple[Any, ...]]) ->
             cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
 
 
-def _price_groups(groups: list[tuple[Any, ...]], d: _Dialect, catalog: _Catalog) -> None:
+def _price_groups(
+    groups: list[tuple[Any, ...]], d: _Dialect, catalog: _Catalog
+) -> dict[tuple[Any, ...], MissingPrice]:
     """Python's part of a batch: the next period of each distinct (end, length, anchor) and
-    the prices in force at its start, into the small staging tables."""
+    the prices in force at its start, into the small staging tables. Returns the groups the
+    catalogue has no price for, with the missing price."""
     periods: dict[tuple[Any, int, int], tuple[Period, int]] = {}
     units: dict[tuple[int, int, str, int], tuple[Any, ...]] = {}
     add_on_prices: dict[tuple[int, int, str, int], tuple[Any, ...]] = {}
-    for old_end, months, anchor, edition_id, currency, pack_id in groups:
-        end = old_end if isinstance(old_end, date) else date.fromisoformat(old_end)
-        key = (old_end, months, anchor)
-        if key not in periods:
-            period = next_period(Period(end, end), months=months, anchor_day=anchor)
-            periods[key] = (period, catalog.book_on(period.start).price_list_id)
-        period, list_id = periods[key]
-        book = catalog.book(list_id)
-        unit_key = (list_id, edition_id, currency, pack_id)
-        if unit_key not in units:
-            codes = [
-                catalog.features[f].code for f in catalog.add_ons_by_edition.get(edition_id, ())
-            ]
-            snapshot = {
-                code: f"{book.price(add_on_product(code), currency):.4f}" for code in sorted(codes)
-            }
-            units[unit_key] = (
-                *unit_key,
-                d.price(book.price(license_product(catalog.editions[edition_id].code), currency)),
-                d.price(book.price(storage_product(catalog.packs[pack_id].code), currency)),
-                json.dumps(snapshot),
-            )
-        for feature_id in catalog.add_ons_by_edition.get(edition_id, ()):
-            add_on_key = (list_id, edition_id, currency, feature_id)
-            if add_on_key not in add_on_prices:
-                code = catalog.features[feature_id].code
-                add_on_prices[add_on_key] = (
-                    *add_on_key,
-                    d.price(book.price(add_on_product(code), currency)),
-                )
+    unpriced: dict[tuple[Any, ...], MissingPrice] = {}
+    for group in groups:
+        try:
+            _price_group(group, d, catalog, periods, units, add_on_prices)
+        except MissingPrice as missing:
+            unpriced[tuple(group)] = missing
     _insert_rows(
         "rollover_period",
         ["old_end", "months", "anchor", "new_start", "new_end", "price_list_id"],
@@ -473,6 +480,46 @@ def _price_groups(groups: list[tuple[Any, ...]], d: _Dialect, catalog: _Catalog)
         ["price_list_id", "edition_id", "currency", "feature_id", "price"],
         list(add_on_prices.values()),
     )
+    return unpriced
+
+
+def _price_group(
+    group: tuple[Any, ...],
+    d: _Dialect,
+    catalog: _Catalog,
+    periods: dict[tuple[Any, int, int], tuple[Period, int]],
+    units: dict[tuple[int, int, str, int], tuple[Any, ...]],
+    add_on_prices: dict[tuple[int, int, str, int], tuple[Any, ...]],
+) -> None:
+    """The next period and the prices of one (end, length, anchor, edition, currency, pack)."""
+    old_end, months, anchor, edition_id, currency, pack_id = group
+    end = old_end if isinstance(old_end, date) else date.fromisoformat(old_end)
+    key = (old_end, months, anchor)
+    if key not in periods:
+        period = next_period(Period(end, end), months=months, anchor_day=anchor)
+        periods[key] = (period, catalog.book_on(period.start).price_list_id)
+    period, list_id = periods[key]
+    book = catalog.book(list_id)
+    unit_key = (list_id, edition_id, currency, pack_id)
+    if unit_key not in units:
+        codes = [catalog.features[f].code for f in catalog.add_ons_by_edition.get(edition_id, ())]
+        snapshot = {
+            code: f"{book.price(add_on_product(code), currency):.4f}" for code in sorted(codes)
+        }
+        units[unit_key] = (
+            *unit_key,
+            d.price(book.price(license_product(catalog.editions[edition_id].code), currency)),
+            d.price(book.price(storage_product(catalog.packs[pack_id].code), currency)),
+            json.dumps(snapshot),
+        )
+    for feature_id in catalog.add_ons_by_edition.get(edition_id, ()):
+        add_on_key = (list_id, edition_id, currency, feature_id)
+        if add_on_key not in add_on_prices:
+            code = catalog.features[feature_id].code
+            add_on_prices[add_on_key] = (
+                *add_on_key,
+                d.price(book.price(add_on_product(code), currency)),
+            )
 
 
 def _roll_batch(
@@ -483,9 +530,9 @@ def _roll_batch(
     limit: int,
     ids: Sequence[int] | None = None,
     after: tuple[Any, int] | None = None,
-) -> tuple[int, int, tuple[Any, int] | None]:
+) -> _Batch:
     """One transition for up to ``limit`` due subscriptions after the ``after`` position
-    (period end, id). Returns (transitions, orders, the last position claimed)."""
+    (period end, id)."""
     d = _Dialect()
     _staging(d)
     with _index_probes(d):
@@ -528,7 +575,7 @@ def _roll_claimed(
     limit: int,
     ids: Sequence[int] | None,
     after: tuple[Any, int] | None,
-) -> tuple[int, int, tuple[Any, int] | None]:
+) -> _Batch:
     """The body of :func:`_roll_batch`.
 
     Every statement after the claim reads the claimed rows from the scratch tables and
@@ -569,7 +616,7 @@ def _roll_claimed(
         )
         claimed = cursor.rowcount
         if claimed <= 0:
-            return 0, 0, None
+            return _Batch(0, 0, None, {})
         cursor.execute(
             "SELECT old_end, id FROM rollover_claim ORDER BY old_end DESC, id DESC LIMIT 1"
         )
@@ -583,7 +630,10 @@ def _roll_claimed(
             "FROM rollover_claim"
         )
         groups = cursor.fetchall()
-    _price_groups(groups, d, catalog)
+    held = _hold_unpriced(_price_groups(groups, d, catalog))
+    claimed -= len(held)
+    if not claimed:
+        return _Batch(0, 0, (last_end, last_id), held)
 
     actor = Actor.system(_("Period rollover"))
     months_text = "CASE WHEN c.months = 1 THEN ' month' ELSE ' months' END"
@@ -790,7 +840,23 @@ def _roll_claimed(
             )
             for e in entries
         )
-    return claimed, order_count, (last_end, last_id)
+    return _Batch(claimed, order_count, (last_end, last_id), held)
+
+
+def _hold_unpriced(unpriced: dict[tuple[Any, ...], MissingPrice]) -> dict[int, MissingPrice]:
+    """Take the claimed subscriptions the catalogue has no price for out of the batch: they
+    stay due, locked until the batch commits, and every other subscription rolls over."""
+    held: dict[int, MissingPrice] = {}
+    with connection.cursor() as cursor:
+        for group, missing in unpriced.items():
+            where = (
+                "old_end = %s AND months = %s AND anchor = %s AND new_edition_id = %s "
+                "AND currency = %s AND pack_id = %s"
+            )
+            cursor.execute(f"SELECT id FROM rollover_claim WHERE {where}", list(group))
+            held.update((row[0], missing) for row in cursor.fetchall())
+            cursor.execute(f"DELETE FROM rollover_claim WHERE {where}", list(group))
+    return held
 
 
 def _switch_features_for_editions(

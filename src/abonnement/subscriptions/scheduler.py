@@ -63,6 +63,12 @@ def run_round(*, now: datetime) -> Round:
     from abonnement.subscriptions.rollover import roll_over_subscriptions
 
     result = roll_over_subscriptions(now=now, workers=settings.ROLLOVER_WORKERS)
+    if result.held:
+        logger.error(
+            "%d subscriptions not rolled over: %s",
+            len(result.held),
+            " ".join(sorted(result.problems)),
+        )
     reminders = send_period_reminders(now=now)
     return Round(
         transitions=result.transitions,
