@@ -107,8 +107,10 @@ def test_the_catalogue_with_the_prices_in_force(api: Api, catalog: None, vendor:
     assert now["storage_packs"] == [
         {"code": "storage-50", "gb": 50, "prices": {"EUR": "4.00", "SEK": "44.00"}}
     ]
+    # The July list raises the EUR prices only; SEK keeps the earlier list's price.
     later = api.get("/catalog?at=2027-07-01", vendor).body
     assert next(e for e in later["editions"] if e["code"] == "pro")["license_prices"] == {
-        "EUR": "21.00"
+        "EUR": "21.00",
+        "SEK": "220.00",
     }
-    assert later["currencies"] == ["EUR"]
+    assert later["currencies"] == ["EUR", "SEK"]
