@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Any
 
 import pytest
@@ -149,6 +151,61 @@ def test_a_bad_cursor_or_limit_is_a_validation_error(api: Api, org: Any, writer:
     limit = api.get(f"{base}?limit=201", writer)
     assert (limit.status, limit.code) == (422, "validation_error")
     assert limit.body["errors"][0]["field"] == "limit"
+
+
+def cursor_of(values: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+LISTS = [
+    ("/organizations", 2),
+    ("/organizations/{org}/users", 1),
+    ("/organizations/{org}/history", 2),
+    ("/organizations/{org}/invoices", 2),
+    ("/organizations/{org}/orders", 2),
+    ("/organizations/{org}/edition-requests", 2),
+    ("/webhook-endpoints", 2),
+]
+BAD_CURSOR_VALUES = {
+    "nulls": [None],
+    "objects": [{}],
+    "lists": [[1]],
+    "numbers": [1.5],
+    "infinite": [1e400],
+    "empty-strings": [""],
+    "huge-numbers": ["9" * 40],
+    "ancient-instants": ["0001-01-01T00:00:00+01:00"],
+}
+
+
+@pytest.mark.parametrize("path,width", LISTS, ids=[path for path, _ in LISTS])
+@pytest.mark.parametrize("values", BAD_CURSOR_VALUES.values(), ids=BAD_CURSOR_VALUES.keys())
+def test_a_cursor_with_values_no_list_wrote_is_a_validation_error(
+    api: Api, org: Any, vendor: str, path: str, width: int, values: list[Any]
+) -> None:
+    cursor = cursor_of(values * width)
+    reply = api.get(f"{path.format(org=org.pk)}?cursor={cursor}", vendor)
+    assert reply.status == 422
+    assert reply.headers["Content-Type"] == "application/problem+json"
+    assert reply.body["code"] == "validation_error"
+    assert reply.body["errors"] == [
+        {"field": "cursor", "message": "This cursor is not valid; use a next_cursor from a list."}
+    ]
+
+
+def test_a_cursor_of_nulls_is_the_same_error_as_a_garbled_one(api: Api, vendor: str) -> None:
+    nulls = api.get("/organizations?cursor=W251bGwsbnVsbF0", vendor)
+    garbled = api.get("/organizations?cursor=bm9wZQ", vendor)
+    assert (nulls.status, nulls.code) == (422, "validation_error")
+    assert nulls.body == garbled.body
+
+
+def test_a_naive_instant_in_a_cursor_is_not_valid(api: Api, org: Any, vendor: str) -> None:
+    reply = api.get(
+        f"/organizations?cursor={cursor_of(['2027-01-01T00:00:00', str(org.pk)])}", vendor
+    )
+    assert (reply.status, reply.code) == (422, "validation_error")
+    assert [e["field"] for e in reply.body["errors"]] == ["cursor"]
 
 
 def test_the_rate_limit_answers_429_with_retry_after(

@@ -12,12 +12,13 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Field as DjangoField
 from django.db.models import Model, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Schema
 from pydantic import Field
@@ -36,6 +37,9 @@ def _encode(values: Sequence[Any]) -> str:
 
 
 def _decode(cursor: str, fields: Sequence[str], model: type[Model]) -> list[Any]:
+    """The values ``_encode`` wrote, or a 422 on ``cursor``: every value a string (as
+    ``_encode`` writes them) that its field accepts and the database can compare, so
+    nothing a client puts in a cursor reaches the query it cannot run."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         values = json.loads(raw)
@@ -43,11 +47,21 @@ def _decode(cursor: str, fields: Sequence[str], model: type[Model]) -> list[Any]
             raise ValueError
         result = []
         for name, value in zip(fields, values, strict=True):
+            if not isinstance(value, str):
+                raise ValueError
             field = model._meta.get_field("id" if name == "pk" else name)
             assert isinstance(field, DjangoField)
-            result.append(field.to_python(value))
+            python = field.to_python(value)
+            if python is None:
+                raise ValueError
+            if isinstance(python, datetime):
+                if timezone.is_naive(python):
+                    raise ValueError
+                python = python.astimezone(UTC)
+            field.run_validators(python)  # an integer field's range, a text field's length
+            result.append(python)
         return result
-    except (ValueError, TypeError, DjangoValidationError):
+    except (ValueError, TypeError, ArithmeticError, DjangoValidationError, RecursionError):
         raise ValidationFailed.single(
             "cursor", _("This cursor is not valid; use a next_cursor from a list.")
         ) from None
