@@ -256,6 +256,24 @@ class TestAnswerEditionRequest:
         assert EditionChangeRequest.objects.get(pk=request_.pk).status == "declined"
         assert history_count() == before
 
+    def test_answering_a_scheduled_request_again_shows_why_it_is_refused(
+        self, support_client: Client, org: Any, request_: EditionChangeRequest
+    ) -> None:
+        support_client.post(self.url(request_), {"decision": "schedule", "response": "OK"})
+        before = history_count()
+        response = support_client.post(
+            self.url(request_), {"decision": "decline", "response": "No after all."}
+        )
+        assert response.status_code == 422
+        page = response.content.decode()
+        assert '<div class="notice notice-error" role="alert">' in page
+        assert "<p>This request has already been answered.</p>" in page
+        assert 'name="decision"' not in page  # no second answer is offered
+        answered = EditionChangeRequest.objects.get(pk=request_.pk)
+        assert (answered.status, answered.response) == ("scheduled", "OK")
+        assert Subscription.objects.get(organization=org).next_edition.code == "enterprise"
+        assert history_count() == before
+
     def test_the_inbox_lists_open_requests_oldest_first(
         self, support_client: Client, org: Any, request_: EditionChangeRequest
     ) -> None:
