@@ -274,6 +274,35 @@ class TestAnswerEditionRequest:
         assert Subscription.objects.get(organization=org).next_edition.code == "enterprise"
         assert history_count() == before
 
+    def test_cancelling_the_scheduled_change_reopens_the_request(
+        self,
+        support_client: Client,
+        billing_client: Client,
+        billing_user: User,
+        org: Any,
+        request_: EditionChangeRequest,
+    ) -> None:
+        support_client.post(
+            self.url(request_), {"decision": "schedule", "response": "OK from next period"}
+        )
+        response = billing_client.post(reverse("backoffice:edition_cancel", args=[org.pk]))
+        assert response.status_code == 302
+        reopened = EditionChangeRequest.objects.get(pk=request_.pk)
+        assert (reopened.status, reopened.response, reopened.decided_at) == ("open", "", None)
+        cancelled, entry = staff_entries(org)[-2:]
+        assert cancelled.action == "edition_change_cancelled"
+        assert_by_staff(entry, billing_user)
+        assert (entry.action, entry.subject, entry.before, entry.after) == (
+            "edition_request_reopened",
+            "Enterprise",
+            {"status": "scheduled", "response": "OK from next period"},
+            {"status": "open", "request_id": request_.pk},
+        )
+        page = support_client.get(self.url(request_)).content.decode()
+        assert '<span class="badge badge-warn">Open</span>' in page
+        assert "OK from next period" not in page
+        assert 'name="decision"' in page
+
     def test_the_inbox_lists_open_requests_oldest_first(
         self, support_client: Client, org: Any, request_: EditionChangeRequest
     ) -> None:

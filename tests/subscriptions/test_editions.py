@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -515,3 +516,146 @@ def test_two_agents_answering_one_request_at_once_exactly_one_wins() -> None:
     stored = EditionChangeRequest.objects.get(pk=open_request.pk)
     assert (stored.status, stored.response) == ("declined", winner.response)
     assert HistoryEntry.objects.filter(action="edition_request_declined").count() == 1
+
+
+def request_rows(org: Any) -> list[tuple[str, str, str, str]]:
+    return [
+        (r.edition.code, r.status, r.response, r.decided_by)
+        for r in EditionChangeRequest.objects.filter(organization=org)
+        .select_related("edition")
+        .order_by("id")
+    ]
+
+
+class TestRequestsFollowTheSchedule:
+    """A request's status never claims what the next period does not hold (Rule 5)."""
+
+    def test_cancelling_a_scheduled_request_reopens_it(self, org: Any) -> None:
+        open_request = request(org)
+        decide_edition_request(
+            request_id=open_request.pk,
+            schedule=True,
+            response="OK from next period",
+            actor=staff("support"),
+            now=NOW,
+        )
+        cancel_edition_change(organization=org, actor=staff(), now=NOW)
+        assert editions(org) == ("pro", None)
+        assert request_rows(org) == [("enterprise", "open", "", "")]
+        stored = EditionChangeRequest.objects.get(pk=open_request.pk)
+        assert stored.decided_at is None
+        assert edition_history(org)[-2:] == [
+            (
+                "edition_change_cancelled",
+                "",
+                {"next_edition": "enterprise"},
+                {"next_edition": "pro"},
+                "",
+            ),
+            (
+                "edition_request_reopened",
+                "Enterprise",
+                {"status": "scheduled", "response": "OK from next period"},
+                {"status": "open", "request_id": open_request.pk},
+                "",
+            ),
+        ]
+
+    def test_a_reopened_request_can_be_answered_again(self, org: Any) -> None:
+        open_request = request(org)
+        decide_edition_request(
+            request_id=open_request.pk, schedule=True, response="OK", actor=staff(), now=NOW
+        )
+        cancel_edition_change(organization=org, actor=staff(), now=NOW)
+        decided = decide_edition_request(
+            request_id=open_request.pk,
+            schedule=False,
+            response="Enterprise needs a 12-month period.",
+            actor=staff("support"),
+            now=NOW,
+        )
+        assert (decided.status, decided.response) == (
+            "declined",
+            "Enterprise needs a 12-month period.",
+        )
+        assert editions(org) == ("pro", None)
+
+    def test_scheduling_another_edition_by_hand_reopens_the_scheduled_request(
+        self, org: Any
+    ) -> None:
+        open_request = request(org)
+        decide_edition_request(
+            request_id=open_request.pk, schedule=True, response="OK", actor=staff(), now=NOW
+        )
+        schedule_edition_change(organization=org, edition="basic", actor=staff(), now=NOW)
+        assert editions(org) == ("pro", "basic")
+        assert request_rows(org) == [("enterprise", "open", "", "")]
+        assert [entry[0] for entry in edition_history(org)[-2:]] == [
+            "edition_change_scheduled",
+            "edition_request_reopened",
+        ]
+
+    def test_scheduling_the_current_edition_by_hand_reopens_the_scheduled_request(
+        self, org: Any
+    ) -> None:
+        open_request = request(org)
+        decide_edition_request(
+            request_id=open_request.pk, schedule=True, response="OK", actor=staff(), now=NOW
+        )
+        schedule_edition_change(organization=org, edition="pro", actor=staff(), now=NOW)
+        assert editions(org) == ("pro", None)
+        assert request_rows(org) == [("enterprise", "open", "", "")]
+
+    def test_scheduling_by_hand_what_an_open_request_asks_answers_it(self, org: Any) -> None:
+        open_request = request(org)
+        other = request(org, edition="basic", message="Or cheaper.")
+        schedule_edition_change(organization=org, edition="enterprise", actor=staff(), now=NOW)
+        assert editions(org) == ("pro", "enterprise")
+        assert request_rows(org) == [
+            ("enterprise", "scheduled", "", "Cees Service"),
+            ("basic", "open", "", ""),
+        ]
+        assert EditionChangeRequest.objects.get(pk=open_request.pk).decided_at == NOW
+        assert edition_history(org)[-1] == (
+            "edition_request_scheduled",
+            "Enterprise",
+            {"status": "open"},
+            {"status": "scheduled", "response": "", "request_id": open_request.pk},
+            "",
+        )
+        # The other request is still waiting for an answer: it stays open.
+        assert EditionChangeRequest.objects.get(pk=other.pk).status == "open"
+
+    def test_answering_one_request_keeps_the_other_requests_true(self, org: Any) -> None:
+        first = request(org)
+        second = request(org, edition="basic", message="Or cheaper.")
+        decide_edition_request(
+            request_id=first.pk, schedule=True, response="OK", actor=staff(), now=NOW
+        )
+        decide_edition_request(
+            request_id=second.pk, schedule=True, response="Basic it is.", actor=staff(), now=NOW
+        )
+        assert editions(org) == ("pro", "basic")
+        assert request_rows(org) == [
+            ("enterprise", "open", "", ""),
+            ("basic", "scheduled", "Basic it is.", "Cees Service"),
+        ]
+
+    def test_cancelling_answers_an_open_request_to_stay(self, org: Any) -> None:
+        schedule_edition_change(organization=org, edition="enterprise", actor=staff(), now=NOW)
+        stay = request(org, edition="pro", message="Please keep Pro.")
+        cancel_edition_change(organization=org, actor=staff(), now=NOW)
+        assert request_rows(org) == [("pro", "scheduled", "", "Cees Service")]
+        assert EditionChangeRequest.objects.get(pk=stay.pk).decided_at == NOW
+
+    def test_a_request_carried_out_in_an_earlier_period_is_left_alone(self, org: Any) -> None:
+        open_request = request(org)
+        decide_edition_request(
+            request_id=open_request.pk, schedule=True, response="OK", actor=staff(), now=NOW
+        )
+        later = datetime(2027, 7, 15, 10, 0, tzinfo=UTC)  # the next period: Enterprise
+        schedule_edition_change(organization=org, edition="pro", actor=staff(), now=later)
+        assert editions(org) == ("enterprise", "pro")
+        assert request_rows(org) == [("enterprise", "scheduled", "OK", "Cees Service")]
+        cancel_edition_change(organization=org, actor=staff(), now=later)
+        assert request_rows(org) == [("enterprise", "scheduled", "OK", "Cees Service")]

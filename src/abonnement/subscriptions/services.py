@@ -637,7 +637,13 @@ def schedule_edition_change(
 
 
 def _schedule_edition_locked(
-    *, organization: Organization, edition_code: str, actor: Actor, now: datetime, reason: str
+    *,
+    organization: Organization,
+    edition_code: str,
+    actor: Actor,
+    now: datetime,
+    reason: str,
+    skip_request_id: int | None = None,
 ) -> Subscription:
     target = get_edition(edition_code)
     subscription = lock_subscription(organization_id=organization.pk, now=now)
@@ -659,8 +665,75 @@ def _schedule_edition_locked(
         after={"next_edition": target.code},
         reason=reason,
     )
+    _sync_edition_requests(subscription, actor=actor, now=now, skip_id=skip_request_id)
     emit(Event("subscription.updated", str(organization.pk), {}, at=now))
     return subscription
+
+
+def _sync_edition_requests(
+    subscription: Subscription, *, actor: Actor, now: datetime, skip_id: int | None = None
+) -> None:
+    """Keep the customer's edition-change requests truthful after the next edition changed.
+
+    Runs under the subscription lock, after ``next_edition`` was saved. A request scheduled
+    in this period for an edition the next period no longer has goes back to *Open*: it was
+    not carried out, and a decline needs a message to the customer that only a person can
+    write, so customer service answers it again. An open request for exactly the edition
+    the next period now has is *Scheduled* (it is what happens). Requests scheduled in an
+    earlier period were carried out by that period's rollover and are left alone. Each
+    update is conditional on the status it read, so a concurrent answer is never
+    overwritten.
+    """
+    target = subscription.next_edition or subscription.edition
+    requests = EditionChangeRequest.objects.filter(
+        organization_id=subscription.organization_id
+    ).select_related("edition")
+    stale = requests.filter(
+        status=EditionRequestStatus.SCHEDULED,
+        decided_at__gte=clock.start_of_day(subscription.current_period_start),
+    ).exclude(edition_id=target.pk)
+    for item in stale.order_by("id"):
+        reopened = EditionChangeRequest.objects.filter(
+            pk=item.pk, status=EditionRequestStatus.SCHEDULED
+        ).update(status=EditionRequestStatus.OPEN, response="", decided_at=None, decided_by="")
+        if reopened:
+            record(
+                organization_id=subscription.organization_id,
+                actor=actor,
+                now=now,
+                kind=HistoryKind.EDITION,
+                action="edition_request_reopened",
+                subject=item.edition.name,
+                before={"status": EditionRequestStatus.SCHEDULED.value, "response": item.response},
+                after={"status": EditionRequestStatus.OPEN.value, "request_id": item.pk},
+            )
+    fulfilled = requests.filter(status=EditionRequestStatus.OPEN, edition_id=target.pk)
+    if skip_id is not None:
+        fulfilled = fulfilled.exclude(pk=skip_id)
+    for item in fulfilled.order_by("id"):
+        answered = EditionChangeRequest.objects.filter(
+            pk=item.pk, status=EditionRequestStatus.OPEN
+        ).update(
+            status=EditionRequestStatus.SCHEDULED,
+            response="",
+            decided_at=now,
+            decided_by=actor.name,
+        )
+        if answered:
+            record(
+                organization_id=subscription.organization_id,
+                actor=actor,
+                now=now,
+                kind=HistoryKind.EDITION,
+                action="edition_request_scheduled",
+                subject=item.edition.name,
+                before={"status": EditionRequestStatus.OPEN.value},
+                after={
+                    "status": EditionRequestStatus.SCHEDULED.value,
+                    "response": "",
+                    "request_id": item.pk,
+                },
+            )
 
 
 @transaction.atomic(durable=True)
@@ -684,6 +757,7 @@ def cancel_edition_change(
         before={"next_edition": before},
         after={"next_edition": subscription.edition.code},
     )
+    _sync_edition_requests(subscription, actor=actor, now=now)
     emit(Event("subscription.updated", str(organization.pk), {}, at=now))
     return subscription
 
@@ -755,6 +829,7 @@ def decide_edition_request(
             actor=actor,
             now=now,
             reason=f"Edition-change request {request.pk}",
+            skip_request_id=request.pk,
         )
     # Conditional on still being open: of two agents answering at once, the second one's
     # UPDATE waits for the first's row lock, then matches nothing and is refused (its
