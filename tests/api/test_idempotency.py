@@ -176,3 +176,38 @@ def test_two_concurrent_requests_with_one_key_buy_once(clock: None, catalog: Non
     assert sorted(statuses) in ([200, 200], [200, 409])
     assert licence_orders(org) == 1
     assert Subscription.objects.get(organization=org).licenses == 13
+
+
+DEEP = b'{"licenses": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+
+
+@pytest.mark.parametrize("key", [None, "deep-1"], ids=["without-key", "with-key"])
+@pytest.mark.parametrize(
+    "path", ["subscription/licenses/preview", "subscription/licenses"], ids=["preview", "buy"]
+)
+def test_a_body_nested_too_deep_for_json_is_malformed_with_or_without_a_key(
+    api: Api, org: Any, writer: str, key: str | None, path: str
+) -> None:
+    headers = {"Idempotency-Key": key} if key else {}
+    method = api.post if path.endswith("preview") else api.put
+    reply = method(f"/organizations/{org.pk}/{path}", writer, raw=DEEP, headers=headers)
+    assert reply.status == 400
+    assert reply.headers["Content-Type"] == "application/problem+json"
+    assert reply.body["code"] == "malformed_request"
+    assert reply.body["status"] == 400
+    assert licence_orders(org) == 0
+    subscription = Subscription.objects.get(organization=org)
+    assert (subscription.licenses, subscription.licenses_next) == (10, 10)
+
+
+def test_a_retry_of_a_body_too_deep_replays_the_refusal(api: Api, org: Any, writer: str) -> None:
+    path = f"/organizations/{org.pk}/subscription/licenses"
+    headers = {"Idempotency-Key": "deep-2"}
+    first = api.put(path, writer, raw=DEEP, headers=headers)
+    again = api.put(path, writer, raw=DEEP, headers=headers)
+    assert (first.status, again.status) == (400, 400)
+    assert again.content == first.content
+    assert again.headers["Idempotent-Replayed"] == "true"
+    other = api.put(path, writer, {"licenses": 13}, headers=headers)
+    assert (other.status, other.code) == (422, "idempotency_key_reused")
+    assert licence_orders(org) == 0

@@ -31,11 +31,14 @@ MAX_KEY_LENGTH = 255
 
 
 def fingerprint(request: HttpRequest) -> str:
-    """Method, path and body; JSON bodies compare by content, not by spacing or key order."""
+    """Method, path and body; JSON bodies compare by content, not by spacing or key order.
+
+    A body json cannot read (not JSON, too deeply nested, numbers too long) compares by
+    its bytes; the operation then refuses it as it would without a key."""
     body = request.body
     try:
         canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
-    except ValueError:
+    except (ValueError, RecursionError):
         canonical = body
     digest = hashlib.sha256()
     for part in (request.method or "", request.get_full_path()):
