@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -80,3 +81,86 @@ def test_query_count_does_not_grow_with_orders(
     with django_assert_max_num_queries(12), CaptureQueriesContext(connection) as many:
         portal.get("/settings/subscription/history/")
     assert len(many) == len(few)
+
+
+# --------------------------------------------------------------------------- formatting
+
+ROLLOVER_AT = datetime(2027, 7, 1, 0, 30, tzinfo=UTC)  # 03:30 on 1 July in Helsinki
+
+
+def _in_language(admin_user: Any, language: str) -> None:
+    admin_user.language = language
+    admin_user.save(update_fields=["language"])
+
+
+@pytest.mark.parametrize(
+    "language,texts",
+    [
+        (
+            "en",
+            [
+                "Order 2 placed: €332.15",
+                "New billing period 1 Jul 2027 – 31 Dec 2027: €1,638.00",
+                "Reminder about the next period created: from 1 Jul 2027",
+            ],
+        ),
+        (
+            "nl",
+            [
+                "Order 2 geplaatst: €\xa0332,15",
+                "Nieuwe factureringsperiode 1 jul 2027 – 31 dec 2027: €\xa01.638,00",
+                "Herinnering over de volgende periode aangemaakt: vanaf 1 jul 2027",
+            ],
+        ),
+        (
+            "fi",
+            [
+                "Tilaus 2 tehty: 332,15\xa0€",
+                "Uusi laskutuskausi 1.7.2027 – 31.12.2027: 1\xa0638,00\xa0€",
+                "Muistutus seuraavasta kaudesta luotu: alkaa 1.7.2027",
+            ],
+        ),
+    ],
+)
+def test_change_log_money_and_dates_are_in_the_users_language(
+    portal: Client, org: Any, admin_user: Any, language: str, texts: list[str]
+) -> None:
+    from abonnement.invoicing.services import send_period_reminders
+    from abonnement.subscriptions.rollover import roll_over_subscriptions
+    from abonnement.subscriptions.services import set_license_count
+
+    set_license_count(organization=org, licenses=13, actor=admin_of(org), now=NOW)
+    assert send_period_reminders(now=datetime(2027, 6, 25, 10, 0, tzinfo=UTC), days=7) == 1
+    assert roll_over_subscriptions(now=ROLLOVER_AT).transitions == 1
+    _in_language(admin_user, language)
+    body = portal.get("/settings/subscription/history/?show=all").content.decode()
+    for text in texts:
+        assert text in body
+
+
+def test_change_log_counts_are_in_the_users_language(
+    portal: Client, org: Any, admin_user: Any
+) -> None:
+    from abonnement.subscriptions.services import set_license_count
+
+    set_license_count(organization=org, licenses=1200, actor=admin_of(org), now=NOW)
+    set_license_count(organization=org, licenses=1000, actor=admin_of(org), now=NOW)
+    set_license_count(organization=org, licenses=1200, actor=admin_of(org), now=NOW)
+    _in_language(admin_user, "fi")
+    body = portal.get("/settings/subscription/history/?show=licenses").content.decode()
+    assert "Käyttäjälisenssejä ostettu: 10 → 1\xa0200" in body
+    assert "Käyttäjälisenssit seuraavalle kaudelle: 1\xa0200 → 1\xa0000" in body
+    assert "Ajastettu lisenssimuutos peruttu: 1\xa0200 lisenssiä" in body
+    _in_language(admin_user, "en")
+    body = portal.get("/settings/subscription/history/?show=licenses").content.decode()
+    assert "User licences bought: 10 → 1,200" in body
+    assert "Scheduled licence change cancelled: 1,200 licences" in body
+
+
+def test_a_cancelled_change_to_one_pack_is_singular(portal: Client, org: Any) -> None:
+    from abonnement.subscriptions.services import set_storage_packs
+
+    for packs in (1, 0, 1):
+        set_storage_packs(organization=org, extra_packs=packs, actor=admin_of(org), now=NOW)
+    body = portal.get("/settings/subscription/history/?show=licenses").content.decode()
+    assert "Scheduled storage change cancelled: 1 storage pack\n" in body

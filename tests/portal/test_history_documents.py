@@ -358,7 +358,7 @@ def test_the_change_log_describes_the_documents_in_the_users_language(
     credit_invoice(invoice_id=documents.invoice.pk, reason="Wrong edition", actor=VENDOR, now=NOW)
 
     body = portal.get(HISTORY + "?show=all").content.decode()
-    assert "Invoice 1 issued: 1506.00 EUR" in body
+    assert "Invoice 1 issued: €1,506.00" in body
     assert "Invoice 1 delivered: admin@testi.example" in body
     assert "Invoice 1 sent again on request" in body
     assert "Credit note 2 issued for invoice 1" in body
@@ -368,3 +368,4 @@ def test_the_change_log_describes_the_documents_in_the_users_language(
     admin_user.save(update_fields=["language"])
     body = portal.get(HISTORY + "?show=all").content.decode()
     assert "Lasku 1 lähetetty uudelleen pyynnöstä" in body
+    assert "Lasku 1 laadittu: 1\xa0506,00\xa0€" in body

@@ -8,15 +8,18 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from abonnement.accounts.models import Permission
 from abonnement.accounts.portal import Portal, portal_page
+from abonnement.core.templatetags.portal import day, money, number
 from abonnement.history.models import HistoryEntry, HistoryKind
 from abonnement.history.selectors import history_page, order_documents_page
 from abonnement.invoicing.models import OrderConfirmation
@@ -116,7 +119,7 @@ def _line_text(line: OrderLine, order: Order, names: Any) -> str:
         label = _("Add-on, %(name)s") % {"name": names.feature_names.get(code, code)}
     else:
         label = line.description
-    quantity = f"{line.quantity.normalize():f}"
+    quantity = number(line.quantity.normalize())
     if line.days is not None and line.period_days is not None:
         return _("%(label)s × %(quantity)s, %(days)d of %(period_days)d days") % {
             "label": label,
@@ -148,6 +151,30 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
+def _stored_money(amount: Any, currency: Any) -> str:
+    """An amount the history stores as text ("45.00", the API's format) with its currency,
+    formatted for the reader like every other amount in the portal."""
+    try:
+        value = Decimal(str(amount))
+    except (InvalidOperation, ValueError):
+        return f"{amount or ''} {currency or ''}".strip()
+    if not value.is_finite():
+        return f"{amount} {currency or ''}".strip()
+    return money(value, str(currency)) if currency else number(value)
+
+
+def _stored_day(value: Any) -> str:
+    """A day the history stores in ISO form, formatted for the reader."""
+    try:
+        return day(date.fromisoformat(str(value)))
+    except ValueError:
+        return str(value or "")
+
+
+def _stored_count(value: Any) -> str:
+    return number(value) if isinstance(value, int) and not isinstance(value, bool) else str(value)
+
+
 def _pair(entry: HistoryEntry, key: str) -> tuple[Any, Any]:
     before = entry.before if isinstance(entry.before, dict) else {}
     after = entry.after if isinstance(entry.after, dict) else {}
@@ -172,29 +199,38 @@ def _describe(entry: HistoryEntry, features: dict[str, str], editions: dict[str,
     old_next, new_next = _pair(entry, "next")
     if action == "order_created":
         after = entry.after or {}
-        return _("Order %(number)s placed: %(total)s %(currency)s") % {
+        return _("Order %(number)s placed: %(amount)s") % {
             "number": after.get("number", ""),
-            "total": after.get("total", ""),
-            "currency": after.get("currency", ""),
+            "amount": _stored_money(after.get("total"), after.get("currency")),
         }
     texts = {
         "licenses_bought": _("User licences bought: %(old)s → %(new)s"),
         "licenses_removal_scheduled": _("User licences for the next period: %(old)s → %(new)s"),
-        "licenses_removal_cancelled": _("Scheduled licence change cancelled: %(new)s licences"),
         "storage_packs_bought": _("Storage packs bought: %(old)s → %(new)s"),
         "storage_packs_removal_scheduled": _(
             "Storage packs for the next period: %(old)s → %(new)s"
         ),
-        "storage_packs_removal_cancelled": _(
-            "Scheduled storage change cancelled: %(new)s storage packs"
-        ),
     }
     if action in texts:
         if action.endswith("_bought"):
-            values = {"old": old, "new": new}
+            values = {"old": _stored_count(old), "new": _stored_count(new)}
         else:
-            values = {"old": old_next, "new": new_next}
+            values = {"old": _stored_count(old_next), "new": _stored_count(new_next)}
         return texts[action] % values
+    if action == "licenses_removal_cancelled":
+        count = new_next if isinstance(new_next, int) else 0
+        return ngettext(
+            "Scheduled licence change cancelled: %(new)s licence",
+            "Scheduled licence change cancelled: %(new)s licences",
+            count,
+        ) % {"new": _stored_count(new_next)}
+    if action == "storage_packs_removal_cancelled":
+        count = new_next if isinstance(new_next, int) else 0
+        return ngettext(
+            "Scheduled storage change cancelled: %(new)s storage pack",
+            "Scheduled storage change cancelled: %(new)s storage packs",
+            count,
+        ) % {"new": _stored_count(new_next)}
     feature = features.get(subject, subject)
     edition_before, edition_after = _pair(entry, "edition")
     simple = {
@@ -239,11 +275,10 @@ def _describe(entry: HistoryEntry, features: dict[str, str], editions: dict[str,
     if action == "period_rolled_over":
         after = entry.after if isinstance(entry.after, dict) else {}
         period = after.get("period", {})
-        return _("New billing period %(start)s – %(end)s: %(total)s %(currency)s") % {
-            "start": period.get("start", ""),
-            "end": period.get("end", ""),
-            "total": after.get("total", ""),
-            "currency": after.get("currency", ""),
+        return _("New billing period %(start)s – %(end)s: %(amount)s") % {
+            "start": _stored_day(period.get("start")),
+            "end": _stored_day(period.get("end")),
+            "amount": _stored_money(after.get("total"), after.get("currency")),
         }
     if action in DOCUMENT_ACTIONS:
         return _describe_document(entry)
@@ -283,10 +318,9 @@ def _describe_document(entry: HistoryEntry) -> str:
     after = entry.after if isinstance(entry.after, dict) else {}
     action = entry.action
     if action == "invoice_issued":
-        return _("Invoice %(number)s issued: %(total)s %(currency)s") % {
+        return _("Invoice %(number)s issued: %(amount)s") % {
             "number": after.get("number", ""),
-            "total": after.get("total", ""),
-            "currency": after.get("currency", ""),
+            "amount": _stored_money(after.get("total"), after.get("currency")),
         }
     if action == "credit_note_issued":
         return _("Credit note %(number)s issued for invoice %(invoice)s") % {
@@ -295,7 +329,7 @@ def _describe_document(entry: HistoryEntry) -> str:
         }
     if action == "period_reminder_created":
         return _("Reminder about the next period created: from %(start)s") % {
-            "start": after.get("next_start", "")
+            "start": _stored_day(after.get("next_start"))
         }
     document = _document_name(entry.subject)
     if action == "document_delivered":
