@@ -10,8 +10,11 @@ from typing import Any
 import pytest
 from django.db import connection, connections
 from django.test import Client
+from django.utils import timezone
 
 from abonnement.accounts.models import ApiToken
+from abonnement.core import clock
+from abonnement.core.models import SimulatedClock
 from abonnement.idempotency.models import IdempotencyRecord
 from abonnement.idempotency.services import claim_key
 from abonnement.orders.models import Order
@@ -101,7 +104,7 @@ def test_a_request_in_flight_is_409(api: Api, org: Any, writer: str) -> None:
         data=b'{"licenses": 13}',
         content_type="application/json",
     )
-    claim_key(token_id=token.pk, key="k-1", fingerprint=fingerprint(request), now=NOW)
+    claim_key(token_id=token.pk, key="k-1", fingerprint=fingerprint(request), now=timezone.now())
     busy = buy(api, org, writer, 13)
     assert (busy.status, busy.code) == (409, "idempotency_in_progress")
     assert licence_orders(org) == 0
@@ -118,18 +121,44 @@ def test_a_refusal_is_kept_and_replayed_too(api: Api, org: Any, writer: str) -> 
     assert again.headers["Idempotent-Replayed"] == "true"
 
 
-def test_a_key_expires_after_24_hours(api: Api, org: Any, writer: str, settings: Any) -> None:
-    from abonnement.core.models import SimulatedClock
-
+def test_a_key_lasts_24_real_hours(api: Api, org: Any, writer: str, monkeypatch: Any) -> None:
+    before = timezone.now()
     assert buy(api, org, writer, 13).status == 200
     record = IdempotencyRecord.objects.get()
+    assert before <= record.created_at <= timezone.now()
     assert record.expires_at - record.created_at == timedelta(hours=24)
-    SimulatedClock.objects.filter(pk=1).update(now=NOW + timedelta(hours=24))
+    almost = record.created_at + timedelta(hours=24) - timedelta(seconds=1)
+    monkeypatch.setattr(clock, "real_now", lambda: almost)
+    replay = buy(api, org, writer, 13)
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    assert licence_orders(org) == 1
+    monkeypatch.setattr(clock, "real_now", lambda: record.created_at + timedelta(hours=24))
     fresh = buy(api, org, writer, 14)
     assert fresh.status == 200
     assert "Idempotent-Replayed" not in fresh.headers
     assert licence_orders(org) == 2
+    assert Subscription.objects.get(organization=org).licenses == 14
     assert IdempotencyRecord.objects.count() == 1
+
+
+def test_moving_the_business_clock_does_not_expire_a_key(
+    api: Api, org: Any, writer: str, vendor: str
+) -> None:
+    first = buy(api, org, writer, 13)
+    assert first.status == 200
+    later = NOW + timedelta(days=2)
+    moved = api.post("/clock", vendor, {"now": later.isoformat()})
+    assert moved.status == 200, moved.content
+    assert SimulatedClock.objects.get(pk=1).now == later
+    replay = buy(api, org, writer, 13)
+    assert replay.status == 200
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    assert replay.content == first.content
+    assert licence_orders(org) == 1
+    subscription = Subscription.objects.get(organization=org)
+    assert (subscription.licenses, subscription.licenses_next) == (13, 13)
+    record = IdempotencyRecord.objects.get()
+    assert record.created_at <= timezone.now() < record.expires_at
 
 
 def test_an_unauthenticated_or_refused_scope_request_keeps_nothing(

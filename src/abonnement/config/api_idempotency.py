@@ -4,6 +4,10 @@ Wraps each operation around authentication, so keys belong to a token: the first
 with a key runs and its answer is stored; a retry with the same body gets that answer again
 with ``Idempotent-Replayed: true``. Server errors and rate limiting store nothing (the
 request did not happen), so a retry runs it.
+
+The 24 hours are real hours (``clock.real_now``), like the rate limit's window: a client's
+retry happens in real time, so moving the simulated business clock neither expires a key
+nor keeps one alive.
 """
 
 from __future__ import annotations
@@ -19,8 +23,9 @@ from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.utils.translation import gettext as _
 
-from abonnement.config.api_auth import bearer_token, request_now, required_scope
+from abonnement.config.api_auth import bearer_token, required_scope
 from abonnement.config.api_errors import problem, problem_for
+from abonnement.core import clock
 from abonnement.core.errors import DomainError, FieldError
 from abonnement.idempotency.services import StoredResponse, claim_key, complete_key, release_key
 
@@ -87,7 +92,7 @@ def idempotent(run: Callable[..., HttpResponseBase]) -> Callable[..., HttpRespon
                 token_id=caller.token.pk,
                 key=key,
                 fingerprint=fingerprint(request),
-                now=request_now(request),
+                now=clock.real_now(),  # a transport window: the simulated clock has no say
             )
         except (DomainError, RequestDataTooBig) as error:
             return problem_for(request, error)

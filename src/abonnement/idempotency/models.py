@@ -4,7 +4,8 @@ from django.db import models
 
 
 class IdempotencyRecord(models.Model):
-    """The first response to an ``Idempotency-Key`` of one token, kept for 24 hours.
+    """The first response to an ``Idempotency-Key`` of one token, kept for 24 hours of real
+    time (``created_at`` and ``expires_at`` are wall-clock instants, not business time).
 
     The unique constraint is the lock: of two concurrent requests with one key exactly one
     inserts the row and runs; the other finds it (API.md "Conventions").

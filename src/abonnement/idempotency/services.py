@@ -4,6 +4,9 @@
 concurrent retry with the same key sees it at once; the unique constraint decides who runs,
 never a check-then-insert. ``complete_key`` stores the response; ``release_key`` forgets a
 claim whose request did not finish (a server error), so the client may retry.
+
+``now`` is the wall clock (``clock.real_now()``), never the simulated business clock: the
+window is a transport concern, measured in the client's real time.
 """
 
 from __future__ import annotations
