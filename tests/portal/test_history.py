@@ -8,8 +8,10 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from abonnement.history.models import HistoryEntry
 from abonnement.orders.models import Order
 from tests.conftest import NOW, admin_of
+from tests.portal.conftest import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -164,3 +166,111 @@ def test_a_cancelled_change_to_one_pack_is_singular(portal: Client, org: Any) ->
         set_storage_packs(organization=org, extra_packs=packs, actor=admin_of(org), now=NOW)
     body = portal.get("/settings/subscription/history/?show=licenses").content.decode()
     assert "Scheduled storage change cancelled: 1 storage pack\n" in body
+
+
+# --------------------------------------------------------------------------- stored texts
+
+
+@pytest.mark.parametrize(
+    "language,texts",
+    [
+        ("en", ["Licence kept", "Licence removed from the next period", "Documents"]),
+        (
+            "nl",
+            [
+                "Licentie behouden",
+                "Licentie verwijderd uit de volgende periode",
+                "Documentverwerking",
+            ],
+        ),
+        (
+            "fi",
+            ["Lisenssi säilytetty", "Lisenssi poistettu seuraavalta kaudelta", "Asiakirjapalvelu"],
+        ),
+    ],
+)
+def test_reasons_and_system_names_are_in_the_readers_language(
+    portal: Client, org: Any, admin_user: Any, language: str, texts: list[str]
+) -> None:
+    from abonnement.invoicing.services import send_period_reminders
+
+    keep, remove = make_user(org, "keep@testi.example"), make_user(org, "remove@testi.example")
+    # Deactivated by a Finnish administrator: the history keeps the reason in English.
+    _in_language(admin_user, "fi")
+    portal.post(f"/settings/users/{keep.pk}/deactivate/", {"license": "keep"})
+    portal.post(f"/settings/users/{remove.pk}/deactivate/", {"license": "remove"})
+    assert sorted(
+        HistoryEntry.objects.filter(action="user_deactivated").values_list("reason", flat=True)
+    ) == ["Licence kept", "Licence removed from the next period"]
+    send_period_reminders(now=datetime(2027, 6, 25, 10, 0, tzinfo=UTC), days=7)
+
+    _in_language(admin_user, language)
+    body = portal.get("/settings/subscription/history/?show=all").content.decode()
+    reason, removed, documents = texts
+    assert f'<td data-label="{WHY[language]}">{reason}</td>' in body
+    assert f'<td data-label="{WHY[language]}">{removed}</td>' in body
+    assert f'<td data-label="{WHO[language]}">{documents}</td>' in body
+
+
+WHO = {"en": "Who", "nl": "Wie", "fi": "Kuka"}
+WHY = {"en": "Why", "nl": "Waarom", "fi": "Miksi"}
+
+
+def test_texts_stored_in_another_language_are_shown_in_the_readers(
+    portal: Client, org: Any, admin_user: Any
+) -> None:
+    """Rows written before the system stored these texts in English hold them in the language
+    of whoever triggered the change."""
+    from abonnement.core.actor import Actor
+    from abonnement.history.models import HistoryKind
+    from abonnement.history.services import record
+
+    record(
+        organization_id=org.pk,
+        actor=Actor.system("Overgang naar een nieuwe periode"),
+        now=NOW,
+        kind=HistoryKind.USERS,
+        action="user_deactivated",
+        subject="old@testi.example",
+        reason="Lisenssi säilytetty",
+    )
+    record(
+        organization_id=org.pk,
+        actor=Actor.system("Kauden vaihto"),
+        now=NOW,
+        kind=HistoryKind.USERS,
+        action="user_deactivated",
+        subject="older@testi.example",
+        reason="Licentie verwijderd uit de volgende periode",
+    )
+    _in_language(admin_user, "nl")
+    body = portal.get("/settings/subscription/history/?show=users").content.decode()
+    assert body.count('<td data-label="Wie">Periodeovergang</td>') == 2
+    assert '<td data-label="Waarom">Licentie behouden</td>' in body
+    assert '<td data-label="Waarom">Licentie verwijderd uit de volgende periode</td>' in body
+    _in_language(admin_user, "en")
+    body = portal.get("/settings/subscription/history/?show=users").content.decode()
+    assert body.count('<td data-label="Who">Period rollover</td>') == 2
+    assert '<td data-label="Why">Licence kept</td>' in body
+    assert '<td data-label="Why">Licence removed from the next period</td>' in body
+
+
+def test_a_persons_name_is_shown_as_written(portal: Client, org: Any) -> None:
+    from abonnement.core.actor import Actor
+    from abonnement.history.models import HistoryKind
+    from abonnement.history.services import record
+
+    documents = make_user(org, "documents@testi.example")
+    documents.name = "Documents"
+    documents.save(update_fields=["name"])
+    record(
+        organization_id=org.pk,
+        actor=Actor.portal(documents),
+        now=NOW,
+        kind=HistoryKind.FEATURES,
+        action="disabled",
+        subject="slack",
+    )
+    type(documents).objects.filter(pk=portal.session["_auth_user_id"]).update(language="fi")
+    body = portal.get("/settings/subscription/history/?show=features").content.decode()
+    assert '<td data-label="Kuka">Documents</td>' in body

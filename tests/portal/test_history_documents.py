@@ -369,3 +369,71 @@ def test_the_change_log_describes_the_documents_in_the_users_language(
     body = portal.get(HISTORY + "?show=all").content.decode()
     assert "Lasku 1 lähetetty uudelleen pyynnöstä" in body
     assert "Lasku 1 laadittu: 1\xa0506,00\xa0€" in body
+
+
+@pytest.mark.parametrize(
+    "language,text,logged",
+    [
+        (
+            "en",
+            "As an e-invoice to 003723456780 through operator 003721291126 (outbox)",
+            "Invoice 1 delivered: 003723456780 through operator 003721291126 (outbox)",
+        ),
+        (
+            "nl",
+            "Als e-factuur naar 003723456780 via operator 003721291126 (uitgaande map)",
+            "Factuur 1 afgeleverd: 003723456780 via operator 003721291126 (uitgaande map)",
+        ),
+        (
+            "fi",
+            "Verkkolaskuna osoitteeseen 003723456780 välittäjän 003721291126 kautta"
+            " (lähtevät-kansio)",
+            "Lasku 1 toimitettu: 003723456780 välittäjän 003721291126 kautta (lähtevät-kansio)",
+        ),
+    ],
+)
+def test_an_e_invoice_delivery_is_described_in_the_users_language(
+    portal: Client, org: Any, admin_user: Any, language: str, text: str, logged: str
+) -> None:
+    from tests.invoicing.conftest import set_billing
+
+    set_billing(
+        org,
+        e_invoicing={"enabled": True, "address": "003723456780", "operator_code": "003721291126"},
+    )
+    documents = issue(renewal_of(org))
+    (delivery,) = Delivery.objects.filter(invoice=documents.invoice)
+    assert send_delivery(delivery_id=delivery.pk, now=NOW).status == "sent"
+    # Sent again while the file is still in the outbox.
+    portal.post(invoice_url(documents, "/resend/"))
+    (again,) = Delivery.objects.filter(invoice=documents.invoice).exclude(pk=delivery.pk)
+    assert send_delivery(delivery_id=again.pk, now=NOW).status == "sent"
+
+    admin_user.language = language
+    admin_user.save(update_fields=["language"])
+    invoices = portal.get(INVOICES).content.decode()
+    assert f"{text}, " in invoices
+    assert "via 003721291126 (outbox)" not in invoices
+    assert ALREADY_THERE[language] in invoices
+    log = portal.get(HISTORY + "?show=all").content.decode()
+    assert logged in log
+
+
+ALREADY_THERE = {
+    "en": "As an e-invoice, already in the outbox",
+    "nl": "Als e-factuur; staat al in de uitgaande map",
+    "fi": "Verkkolaskuna; lasku on jo lähtevät-kansiossa",
+}
+
+
+def test_orders_placed_by_the_period_rollover_name_it_in_the_users_language(
+    portal: Client, org: Any, admin_user: Any
+) -> None:
+    from abonnement.subscriptions.rollover import roll_over_subscriptions
+
+    assert roll_over_subscriptions(now=datetime(2027, 7, 1, 0, 30, tzinfo=UTC)).transitions == 1
+    admin_user.language = "fi"
+    admin_user.save(update_fields=["language"])
+    body = portal.get(HISTORY).content.decode()
+    assert '<td data-label="Tekijä">Kauden vaihto</td>' in body
+    assert "Period rollover" not in body

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from abonnement.accounts import permissions
 from abonnement.accounts.models import ApiToken, Permission, User
@@ -185,9 +186,11 @@ def deactivate_user(
         subject=user.email,
         before=before,
         after=_user_snapshot(user) | {"license": license},
-        reason=_("Licence removed from the next period")
+        # Stored in English and translated when shown: the history is read in the reader's
+        # language, not in the language of whoever deactivated the user.
+        reason=gettext_noop("Licence removed from the next period")
         if license == "remove"
-        else _("Licence kept"),
+        else gettext_noop("Licence kept"),
     )
     emit(Event("user.deactivated", str(organization.pk), {"user_id": str(user.pk)}, at=now))
     return user

@@ -22,6 +22,7 @@ from abonnement.accounts.portal import Portal, portal_page
 from abonnement.core.templatetags.portal import day, money, number
 from abonnement.history.models import HistoryEntry, HistoryKind
 from abonnement.history.selectors import history_page, order_documents_page
+from abonnement.history.texts import destination_text, system_actor_name, system_reason
 from abonnement.invoicing.models import OrderConfirmation
 from abonnement.invoicing.selectors import DeliveryView, delivery_view, invoice_page
 from abonnement.orders.models import Order, OrderLine
@@ -95,6 +96,7 @@ def history(request: HttpRequest, portal: Portal) -> HttpResponse:
 class OrderRow:
     order: Order
     lines: list[str]
+    actor: str  # who placed it, a system's name in the reader's language
     issued: bool  # False while the background worker has not issued the documents yet
     delivery: DeliveryView | None  # the confirmation's latest delivery
 
@@ -104,6 +106,7 @@ def _order_row(order: Order, names: Any, confirmation: OrderConfirmation | None)
     return OrderRow(
         order=order,
         lines=[_line_text(line, order, names) for line in order.lines.all()],
+        actor=system_actor_name(order.actor_name),
         issued=confirmation is not None,
         delivery=delivery_view(deliveries[0]) if deliveries else None,
     )
@@ -139,6 +142,7 @@ def _line_text(line: OrderLine, order: Order, names: Any) -> str:
 class EntryRow:
     entry: HistoryEntry
     text: str
+    actor: str
     channel: str
     reason: str
     before: str
@@ -185,6 +189,10 @@ def _entry_row(entry: HistoryEntry, page: Any) -> EntryRow:
     return EntryRow(
         entry=entry,
         text=_describe(entry, page.feature_names, page.edition_names),
+        # A person's name is shown as it is; the names the system acts under are translated.
+        actor=entry.actor_name
+        if entry.actor_type in ("user", "staff")
+        else system_actor_name(entry.actor_name),
         channel=str(CHANNELS.get(entry.channel, entry.channel)),
         reason=_reason(entry.reason),
         before=_json(entry.before),
@@ -335,7 +343,7 @@ def _describe_document(entry: HistoryEntry) -> str:
     if action == "document_delivered":
         return _("%(document)s delivered: %(destination)s") % {
             "document": document,
-            "destination": after.get("destination", ""),
+            "destination": destination_text(str(after.get("destination", ""))),
         }
     if action == "delivery_failed":
         return _("%(document)s not delivered: %(error)s") % {
@@ -363,8 +371,6 @@ def _reason(reason: str) -> str:
         return _("Order %(number)s") % {"number": match.group(1)}
     if match := _EDITION_REASON.fullmatch(reason):
         return _("Edition change to %(name)s at the period boundary") % {"name": match.group(1)}
-    if reason == "Scheduled edition change at the period boundary":
-        return _("Scheduled edition change at the period boundary")
     if match := _REQUEST_REASON.fullmatch(reason):
         return _("Edition-change request %(number)s") % {"number": match.group(1)}
-    return reason
+    return system_reason(reason)

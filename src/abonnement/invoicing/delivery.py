@@ -79,6 +79,9 @@ class OutboxAdapter:
         xml_path = self.folder / f"{stem}.xml"
         envelope_path = self.folder / f"{stem}.json"
         envelope = dict(routing, file=xml_path.name)
+        # What this returns is stored as the delivery's destination, in English whoever
+        # reads it; the portal recognises both forms and shows them in the reader's language
+        # (``abonnement.history.texts``), so keep them as they are.
         if self._already_there(xml_path, envelope_path, routing["sha256"]):
             return f"outbox {envelope_path.name} (already there)"
         write_atomically(xml_path, document.content)
