@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 
 from abonnement.history.models import HistoryEntry
+from abonnement.idempotency.models import IdempotencyRecord
 from abonnement.orders.models import Order
+from abonnement.organizations.models import Organization
 from abonnement.subscriptions.models import Subscription
 from tests.api.conftest import Api
 
@@ -129,6 +131,49 @@ def test_an_unknown_path_is_a_problem_not_a_page(api: Api, writer: str) -> None:
     reply = api.get("/no/such/thing", writer)
     assert (reply.status, reply.code) == (404, "not_found")
     assert reply.headers["Content-Type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize(
+    "method,path,allow",
+    [
+        ("DELETE", "/organizations/{org}/subscription", "GET"),
+        ("PUT", "/organizations", "GET, POST"),
+        ("DELETE", "/catalog", "GET"),
+        ("POST", "/organizations/{org}/billing-details", "GET, PUT"),
+    ],
+)
+def test_a_method_a_path_does_not_take_is_a_405_problem(
+    api: Api, org: Any, writer: str, vendor: str, method: str, path: str, allow: str
+) -> None:
+    reply = api.call(method, path.format(org=org.pk), vendor, {"licenses": 3})
+    assert reply.status == 405
+    assert reply.headers["Content-Type"] == "application/problem+json"
+    assert reply.headers["Allow"] == allow
+    assert reply.body == {
+        "type": "urn:abonnement:problem:malformed_request",
+        "title": "Malformed request",
+        "status": 405,
+        "code": "malformed_request",
+        "detail": f"This path does not take {method}; it takes {allow}.",
+    }
+    assert Organization.objects.filter(pk=org.pk).exists()
+    assert licenses_of(org) == (10, 10)
+
+
+def test_a_405_with_an_idempotency_key_keeps_nothing(api: Api, org: Any, writer: str) -> None:
+    path = f"/organizations/{org.pk}/subscription"
+    reply = api.delete(path, writer, headers={"Idempotency-Key": "k-405"})
+    assert (reply.status, reply.code) == (405, "malformed_request")
+    assert IdempotencyRecord.objects.count() == 0
+    assert licenses_of(org) == (10, 10)
+
+
+@pytest.mark.parametrize("method", ["OPTIONS", "HEAD", "DELETE"])
+def test_an_unknown_path_is_not_found_with_any_method(api: Api, writer: str, method: str) -> None:
+    reply = api.call(method, "/no/such/thing", writer)
+    assert reply.status == 404
+    assert reply.headers["Content-Type"] == "application/problem+json"
+    assert "Allow" not in reply.headers
 
 
 @pytest.mark.parametrize("org_id", ["not-a-uuid", "00000000-0000-0000-0000-000000000000", "%00"])

@@ -7,10 +7,14 @@ or selector, present with the app's ``schemas.py``.
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseNotAllowed
+from django.http.response import HttpResponseBase
+from django.urls import URLPattern, URLResolver
 from ninja import NinjaAPI, Router
 from ninja.openapi.docs import Swagger
 from ninja.parser import Parser
@@ -47,6 +51,13 @@ class JsonObjectParser(Parser):
 
 
 class AbonnementAPI(NinjaAPI):
+    def _get_urls(self) -> list[URLResolver | URLPattern]:
+        urls = super()._get_urls()
+        for pattern in urls:
+            if isinstance(pattern, URLPattern):
+                pattern.callback = _problem_when_not_allowed(pattern.callback)
+        return urls
+
     def get_openapi_operation_id(self, operation: Any) -> str:
         return str(operation.view_func.__name__)
 
@@ -56,6 +67,21 @@ class AbonnementAPI(NinjaAPI):
             for method, operation in methods.items():
                 _describe_operation(method.upper(), operation)
         return schema
+
+
+def _problem_when_not_allowed(view: Callable[..., HttpResponseBase]) -> Callable[..., Any]:
+    """ninja answers a method a path does not take with a plain-text 405 of its own, before
+    any handler; this makes it the API's problem+json, keeping its ``Allow`` header."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        response = view(request, *args, **kwargs)
+        if isinstance(response, HttpResponseNotAllowed):
+            allowed = sorted(m.strip() for m in response["Allow"].split(",") if m.strip())
+            return api_errors.method_not_allowed(request, allowed)
+        return response
+
+    return wrapper
 
 
 def _describe_operation(method: str, operation: dict[str, Any]) -> None:
@@ -123,11 +149,13 @@ def _add_routers() -> None:
 fallback = Router()
 
 
-@fallback.api_operation(
-    ["GET", "POST", "PUT", "PATCH", "DELETE"], "/{path:rest}", include_in_schema=False, auth=None
-)
+ANY_METHOD = ["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"]
+
+
+@fallback.api_operation(ANY_METHOD, "/{path:rest}", include_in_schema=False, auth=None)
 def unknown_path(request: HttpRequest, rest: str) -> None:
-    """Everything under /api/v1/ that is not an operation: a problem, not an HTML page."""
+    """Everything under /api/v1/ that is not an operation, with any method: a problem, not
+    an HTML page (a 405 would claim the path exists)."""
     raise NotFound("There is no such API path.")
 
 

@@ -144,6 +144,22 @@ def problem_for(request: HttpRequest, exc: Exception | type[Exception]) -> HttpR
     return problem(500, "internal_error", _("Something went wrong on our side."))
 
 
+def method_not_allowed(request: HttpRequest, allowed: list[str]) -> HttpResponse:
+    """A path that exists, asked with a method it does not take: 405 with ``Allow``.
+
+    API.md's table has no 405 code. ``malformed_request`` is the client's request being
+    wrong in its form, to be fixed and not retried; ``not_found`` would tell a client that
+    the organisation or resource is gone when a GET on the same path works."""
+    response = problem(
+        405,
+        "malformed_request",
+        _("This path does not take %(method)s; it takes %(allowed)s.")
+        % {"method": request.method, "allowed": ", ".join(allowed)},
+    )
+    response["Allow"] = ", ".join(allowed)
+    return response
+
+
 def install(api: NinjaAPI) -> None:
     # Registered for each class ninja has a default handler for, so this one always wins.
     for exception_class in (Exception, HttpError, NinjaValidationError, Http404):
