@@ -407,7 +407,8 @@ class TestVatNumberTransfer:
         response = self.post(billing_client, org)
         assert response.status_code == 302
         org.refresh_from_db()
-        assert org.vat_number == "FI12345671"
+        # Effective 2027-02-01, after today (2027-01-15): the old number is in force until then.
+        assert org.vat_number == "FI23456780"
         change = VatNumberChange.objects.get(organization=org)
         assert (
             change.old_vat_number,
@@ -428,6 +429,38 @@ class TestVatNumberTransfer:
 
         assert vat_number_on(org, date(2027, 1, 31)) == "FI23456780"
         assert vat_number_on(org, date(2027, 2, 1)) == "FI12345671"
+
+    def test_a_number_effective_already_is_the_organisations_at_once(
+        self, billing_client: Client, org: Any
+    ) -> None:
+        response = self.post(billing_client, org, effective_date="2027-01-10")
+        assert response.status_code == 302
+        org.refresh_from_db()
+        assert org.vat_number == "FI12345671"
+
+    @pytest.mark.parametrize(
+        ("day", "message"),
+        [
+            (
+                "0001-01-01",
+                "The effective date cannot be before the organisation&#x27;s first period "
+                "(2027-01-01).",
+            ),
+            ("2028-01-17", "Give an effective date within a year from today."),
+        ],
+        ids=["year-one", "too-far-ahead"],
+    )
+    def test_an_effective_date_out_of_bounds_is_refused(
+        self, billing_client: Client, org: Any, day: str, message: str
+    ) -> None:
+        before = history_count()
+        response = self.post(billing_client, org, effective_date=day)
+        assert response.status_code == 422
+        assert message in response.content.decode()
+        assert VatNumberChange.objects.filter(organization=org).count() == 0
+        org.refresh_from_db()
+        assert org.vat_number == "FI23456780"
+        assert history_count() == before
 
     def test_the_document_downloads_as_stored(
         self, billing_client: Client, support_client: Client, org: Any

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +19,8 @@ from abonnement.orders.models import Order, OrderLine
 from abonnement.organizations.models import Organization, VatNumberChange
 from abonnement.organizations.services import (
     MAX_DOCUMENT_BYTES,
+    apply_due_vat_numbers,
+    first_period_start,
     rename_organization,
     set_purchase_channel,
     transfer_vat_number,
@@ -542,7 +544,8 @@ class TestTransferVatNumber:
             NOW,
             "Cees Service",
         )
-        assert Organization.objects.get(pk=org.pk).vat_number == NEW_VAT
+        # Effective on 2027-03-01, after today (2027-01-15): the old number is still in force.
+        assert Organization.objects.get(pk=org.pk).vat_number == "FI23456780"
 
     def test_history_has_old_and_new_number(self, org: Any) -> None:
         self.transfer(org)
@@ -645,5 +648,101 @@ class TestTransferVatNumber:
         assert org_state(org) == before
 
     def test_effective_date_may_lie_in_the_past(self, org: Any) -> None:
-        change = self.transfer(org, effective_date=(NOW - timedelta(days=30)).date())
-        assert change.effective_date == date(2026, 12, 16)
+        change = self.transfer(org, effective_date=(NOW - timedelta(days=10)).date())
+        assert change.effective_date == date(2027, 1, 5)
+        # In force already: the organisation's number is the new one at once.
+        assert Organization.objects.get(pk=org.pk).vat_number == NEW_VAT
+
+    def test_effective_date_today_applies_at_once(self, org: Any) -> None:
+        self.transfer(org, effective_date=date(2027, 1, 15))
+        assert Organization.objects.get(pk=org.pk).vat_number == NEW_VAT
+
+    def test_effective_date_may_be_the_first_periods_start(self, org: Any) -> None:
+        change = self.transfer(org, effective_date=date(2027, 1, 1))
+        assert change.effective_date == date(2027, 1, 1)
+
+    @pytest.mark.parametrize(
+        "day", [date(1, 1, 1), date(2026, 12, 31)], ids=["year-one", "day-before-first-period"]
+    )
+    def test_effective_date_before_the_first_period_is_refused(self, org: Any, day: date) -> None:
+        assert self.refused(org, effective_date=day) == [
+            (
+                "effective_date",
+                "The effective date cannot be before the organisation's first period (2027-01-01).",
+            )
+        ]
+        assert VatNumberChange.objects.count() == 0
+
+    def test_first_period_of_a_backdated_organisation(self, catalog: None) -> None:
+        org = make_organization(start_date=date(2026, 7, 1))
+        assert first_period_start(org) == date(2026, 7, 1)
+        change = self.transfer(org, effective_date=date(2026, 7, 1))
+        assert change.effective_date == date(2026, 7, 1)
+
+    def test_effective_date_up_to_a_year_ahead(self, org: Any) -> None:
+        change = self.transfer(org, effective_date=date(2028, 1, 16))
+        assert change.effective_date == date(2028, 1, 16)  # 2027-01-15 + 366 days
+
+    @pytest.mark.parametrize("day", [date(2028, 1, 17), date(9999, 12, 31)], ids=["367", "9999"])
+    def test_effective_date_more_than_a_year_ahead_is_refused(self, org: Any, day: date) -> None:
+        assert self.refused(org, effective_date=day) == [
+            ("effective_date", "Give an effective date within a year from today.")
+        ]
+        assert VatNumberChange.objects.count() == 0
+
+    def test_a_future_number_applies_on_its_day(self, org: Any) -> None:
+        self.transfer(org, effective_date=date(2027, 3, 1))
+        assert apply_due_vat_numbers(now=datetime(2027, 2, 28, 21, 0, tzinfo=UTC)) == 0
+        assert Organization.objects.get(pk=org.pk).vat_number == "FI23456780"
+        # 2027-02-28 22:00 UTC is 2027-03-01 00:00 in Helsinki, the business time zone.
+        assert apply_due_vat_numbers(now=datetime(2027, 2, 28, 22, 0, tzinfo=UTC)) == 1
+        assert Organization.objects.get(pk=org.pk).vat_number == NEW_VAT
+        assert apply_due_vat_numbers(now=datetime(2027, 3, 2, tzinfo=UTC)) == 0
+        assert Organization.objects.get(pk=org.pk).vat_number == NEW_VAT
+
+    def test_out_of_order_transfers_the_later_recording_wins(self, org: Any) -> None:
+        """A → B from June, then B → C from March: A until March, C from then on."""
+        self.transfer(org, effective_date=date(2027, 6, 1))
+        org.refresh_from_db()
+        later = self.transfer(
+            org,
+            vat_number="FI21291126",
+            effective_date=date(2027, 3, 1),
+            now=NOW + timedelta(hours=1),
+        )
+        org.refresh_from_db()
+        assert later.old_vat_number == "FI23456780"  # the number it replaces on 2027-03-01
+        assert [
+            vat_number_on(org, day)
+            for day in (date(2027, 2, 28), date(2027, 3, 1), date(2027, 6, 1), date(2027, 7, 1))
+        ] == ["FI23456780", "FI21291126", "FI21291126", "FI21291126"]
+        assert org.vat_number == "FI23456780"
+        apply_due_vat_numbers(now=datetime(2027, 7, 1, 9, 0, tzinfo=UTC))
+        assert Organization.objects.get(pk=org.pk).vat_number == "FI21291126"
+
+    def test_out_of_order_renewal_invoice_carries_the_number_in_force(self, org: Any) -> None:
+        from abonnement.invoicing.documents import Snapshot
+        from abonnement.invoicing.services import issue_invoice_for_order
+        from abonnement.subscriptions.rollover import roll_over_subscriptions
+
+        self.transfer(org, effective_date=date(2027, 6, 1))
+        org.refresh_from_db()
+        self.transfer(
+            org, vat_number="FI21291126", effective_date=date(2027, 3, 1), now=NOW + timedelta(1)
+        )
+        july = datetime(2027, 7, 1, 9, 0, tzinfo=UTC)
+        roll_over_subscriptions(now=july)
+        renewal = Order.objects.get(organization=org, period_start=date(2027, 7, 1))
+        invoice = issue_invoice_for_order(order_id=renewal.pk, now=july).invoice
+        assert invoice.issue_date == date(2027, 7, 1)
+        assert Snapshot.from_json(invoice.snapshot).buyer.vat_number == "FI21291126"
+
+    def test_the_number_in_force_on_the_date_is_refused(self, org: Any) -> None:
+        self.transfer(org, effective_date=date(2027, 3, 1))
+        org.refresh_from_db()
+        assert self.refused(org, vat_number=NEW_VAT, effective_date=date(2027, 4, 1)) == [
+            ("vat_number", "This is already the organisation's VAT number.")
+        ]
+        # Before the transfer's date the old number is in force, so bringing it forward is fine.
+        change = self.transfer(org, vat_number=NEW_VAT, effective_date=date(2027, 2, 1))
+        assert change.old_vat_number == "FI23456780"

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Min
 from django.utils.translation import gettext as _
 
 from abonnement.accounts import permissions
@@ -33,6 +34,8 @@ from abonnement.organizations.models import Organization, PurchaseChannel, VatNu
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 MAX_START_DAYS_AHEAD = 366
+# A VAT-number transfer may be recorded up to a year before it takes effect.
+MAX_VAT_DAYS_AHEAD = 366
 
 
 def _collect(errors: FieldErrors, func: Any, *args: Any, **kwargs: Any) -> Any:
@@ -405,14 +408,33 @@ def transfer_vat_number(
         required=True,
         max_length=200,
     )
-    if clean_vat and clean_vat == organization.vat_number:
+    today = clock.business_date(now)
+    if isinstance(effective_date, date):
+        first = first_period_start(organization)
+        if effective_date < first:
+            errors.add(
+                "effective_date",
+                _("The effective date cannot be before the organisation's first period (%(date)s).")
+                % {"date": first.isoformat()},
+            )
+        elif effective_date > today + timedelta(days=MAX_VAT_DAYS_AHEAD):
+            errors.add("effective_date", _("Give an effective date within a year from today."))
+    replaced = vat_number_on(
+        organization, effective_date if isinstance(effective_date, date) else today
+    )
+    if clean_vat and clean_vat == replaced:
         errors.add("vat_number", _("This is already the organisation's VAT number."))
     errors.raise_if_any()
     assert isinstance(effective_date, date) and isinstance(document, bytes | bytearray)
     locked = Organization.objects.select_for_update(no_key=True).get(pk=organization.pk)
+    replaced = vat_number_on(locked, effective_date)
+    if clean_vat == replaced:  # another transfer was recorded meanwhile
+        raise ValidationFailed.single(
+            "vat_number", _("This is already the organisation's VAT number.")
+        )
     change = VatNumberChange.objects.create(
         organization=locked,
-        old_vat_number=locked.vat_number,
+        old_vat_number=replaced,
         new_vat_number=clean_vat,
         effective_date=effective_date,
         document_name=clean_doc_name,
@@ -420,8 +442,12 @@ def transfer_vat_number(
         recorded_at=now,
         recorded_by=actor.name,
     )
-    locked.vat_number = str(clean_vat)
-    locked.save(update_fields=["vat_number"])
+    # The stored number is the one in force today: a transfer dated later leaves it alone
+    # until its day comes (``apply_due_vat_numbers``); invoices read it by their own date.
+    in_force = vat_number_on(locked, today)
+    if locked.vat_number != in_force:
+        locked.vat_number = in_force
+        locked.save(update_fields=["vat_number"])
     record(
         organization_id=locked.pk,
         actor=actor,
@@ -439,9 +465,26 @@ def transfer_vat_number(
     return change
 
 
+def first_period_start(organization: Organization) -> date:
+    """The first day the organisation was billed for (its first order's period start), or
+    the day it was created if it has no order."""
+    first = organization.orders.aggregate(first=Min("period_start"))["first"]
+    created = clock.business_date(organization.created_at)
+    return min(first, created) if first is not None else created
+
+
 def vat_number_on(organization: Organization, day: date) -> str:
-    """The VAT number that applies on ``day``: invoices from a transfer's date use the new one."""
-    changes = list(organization.vat_number_changes.order_by("effective_date", "recorded_at"))
+    """The VAT number in force on ``day``.
+
+    It is the new number of the most recently *recorded* transfer that is effective on or
+    before ``day``; before every transfer's date, the number the organisation started with
+    (the old number of its first recorded transfer). A later recording is the newer word of
+    customer service, so it supersedes an earlier-recorded one whatever their dates: "A → B
+    from June", then "B → C from March" means A until March and C from then on, never B
+    again. Invoices snapshot this for their date; ``Organization.vat_number`` holds it for
+    today (see ``apply_due_vat_numbers``).
+    """
+    changes = list(organization.vat_number_changes.order_by("recorded_at", "id"))
     if not changes:
         return organization.vat_number
     current = changes[0].old_vat_number
@@ -449,3 +492,30 @@ def vat_number_on(organization: Organization, day: date) -> str:
         if change.effective_date <= day:
             current = change.new_vat_number
     return current
+
+
+def apply_due_vat_numbers(*, now: datetime) -> int:
+    """Make ``Organization.vat_number`` the number in force today for every organisation
+    with a transfer effective by today; returns how many changed.
+
+    A transfer dated in the future is recorded at once but applies on its day: the worker's
+    round calls this, so the portal, the API and the back office show the new number from
+    that day (invoices never depend on it: they read ``vat_number_on`` for their date).
+    Idempotent and safe to run concurrently (each organisation is updated under its lock).
+    """
+    today = clock.business_date(now)
+    candidates = (
+        VatNumberChange.objects.filter(effective_date__lte=today)
+        .values_list("organization_id", flat=True)
+        .distinct()
+    )
+    changed = 0
+    for organization_id in list(candidates):
+        with transaction.atomic():
+            locked = Organization.objects.select_for_update(no_key=True).get(pk=organization_id)
+            in_force = vat_number_on(locked, today)
+            if locked.vat_number != in_force:
+                locked.vat_number = in_force
+                locked.save(update_fields=["vat_number"])
+                changed += 1
+    return changed
