@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from abonnement.core.actor import Actor
 from abonnement.core.errors import FieldErrors
+from abonnement.core.templatetags.portal import number
 from abonnement.feedback.models import Feedback
 
 MAX_TEXT = 2000
@@ -35,7 +36,7 @@ def submit_feedback(
     clean_text = text.strip() if isinstance(text, str) else ""
     if len(clean_text) > MAX_TEXT:
         errors.add(
-            "text", _("Keep the feedback under %(max)s characters.") % {"max": f"{MAX_TEXT:,}"}
+            "text", _("Keep the feedback under %(max)s characters.") % {"max": number(MAX_TEXT)}
         )
     # Line breaks are fine in free text; other control characters are not.
     if any(ord(c) < 32 and c not in "\n\r\t" for c in clean_text):

@@ -15,7 +15,7 @@ from abonnement.accounts.models import Permission
 from abonnement.accounts.portal import Portal, add_domain_error, portal_page
 from abonnement.core import clock
 from abonnement.core.errors import DomainError
-from abonnement.core.templatetags.portal import day, money
+from abonnement.core.templatetags.portal import day, money, number
 from abonnement.subscriptions import selectors, services
 from abonnement.subscriptions.forms import EditionRequestForm, LicenseForm, StorageForm
 
@@ -160,27 +160,27 @@ def _change_message(quantity: _Quantity, result: services.ChangeResult, portal: 
         current, scheduled = subscription.licenses, subscription.licenses_next
         if scheduled < current:
             return ngettext(
-                "From %(date)s the subscription has %(count)d user licence.",
-                "From %(date)s the subscription has %(count)d user licences.",
+                "From %(date)s the subscription has %(count)s user licence.",
+                "From %(date)s the subscription has %(count)s user licences.",
                 scheduled,
-            ) % {"date": day(nxt, "long"), "count": scheduled}
+            ) % {"date": day(nxt, "long"), "count": number(scheduled)}
         return ngettext(
-            "The subscription keeps %(count)d user licence; nothing changes next period.",
-            "The subscription keeps %(count)d user licences; nothing changes next period.",
+            "The subscription keeps %(count)s user licence; nothing changes next period.",
+            "The subscription keeps %(count)s user licences; nothing changes next period.",
             current,
-        ) % {"count": current}
+        ) % {"count": number(current)}
     current, scheduled = subscription.storage_packs, subscription.storage_packs_next
     if scheduled < current:
         return ngettext(
-            "From %(date)s the subscription has %(count)d storage pack.",
-            "From %(date)s the subscription has %(count)d storage packs.",
+            "From %(date)s the subscription has %(count)s storage pack.",
+            "From %(date)s the subscription has %(count)s storage packs.",
             scheduled,
-        ) % {"date": day(nxt, "long"), "count": scheduled}
+        ) % {"date": day(nxt, "long"), "count": number(scheduled)}
     return ngettext(
-        "The subscription keeps %(count)d storage pack; nothing changes next period.",
-        "The subscription keeps %(count)d storage packs; nothing changes next period.",
+        "The subscription keeps %(count)s storage pack; nothing changes next period.",
+        "The subscription keeps %(count)s storage packs; nothing changes next period.",
         current,
-    ) % {"count": current}
+    ) % {"count": number(current)}
 
 
 @portal_page(SUBSCRIPTION)
