@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from datetime import date
 from typing import Any
+
+import pytest
 
 from abonnement.accounts.models import ApiToken, User
 from abonnement.history.models import HistoryEntry
@@ -244,3 +247,48 @@ def test_an_organisation_token_is_shown_once_and_stored_as_a_hash(
     assert revoked.body["revoked_at"] == "2027-01-15T10:00:00Z"
     assert api.get(f"/organizations/{org.pk}", secret).status == 401
     assert api.delete(f"/organizations/{org.pk}/tokens/{token_id}", writer).status == 404
+
+
+def test_a_missing_price_list_is_an_error_on_the_field_the_caller_names(catalog: None) -> None:
+    from abonnement.catalog.selectors import price_book_on, price_list_in_force
+    from abonnement.core.errors import ValidationFailed
+
+    for call in (price_list_in_force, price_book_on):
+        with pytest.raises(ValidationFailed) as refused:
+            call(date(2020, 1, 1), field="start_date")
+        assert [(e.field, e.message) for e in refused.value.errors] == [
+            ("start_date", "No price list is in force on 2020-01-01.")
+        ]
+    with pytest.raises(ValidationFailed) as default:
+        price_book_on(date(2020, 1, 1))
+    assert [e.field for e in default.value.errors] == ["date"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="needs organizations/services.py to pass field='start_date' to price_book_on",
+)
+def test_a_start_before_any_price_list_is_an_error_on_start_date(
+    api: Api, catalog: None, vendor: str
+) -> None:
+    reply = api.post("/organizations", vendor, PROVISION | {"start_date": "2020-01-01"})
+    assert (reply.status, reply.code) == (422, "validation_error")
+    assert reply.body["errors"] == [
+        {"field": "start_date", "message": "No price list is in force on 2020-01-01."}
+    ]
+    assert not Organization.objects.filter(name=PROVISION["name"]).exists()
+    assert not User.objects.filter(email=PROVISION["admin"]["email"]).exists()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="needs catalog_on(day, field=...) and catalog/api.py to pass field='at'",
+)
+def test_a_catalogue_day_before_any_price_list_is_an_error_on_at(
+    api: Api, catalog: None, vendor: str
+) -> None:
+    reply = api.get("/catalog?at=1900-01-01", vendor)
+    assert (reply.status, reply.code) == (422, "validation_error")
+    assert reply.body["errors"] == [
+        {"field": "at", "message": "No price list is in force on 1900-01-01."}
+    ]

@@ -36,12 +36,14 @@ class PriceBook:
         return self.prices.get((product, currency))
 
 
-def price_list_in_force(day: date) -> PriceList:
+def price_list_in_force(day: date, *, field: str = "date") -> PriceList:
+    """The latest list in force on ``day``; none is a field error on ``field``, the name
+    the caller's input gave the day (``start_date``, ``at``)."""
     price_list = (
         PriceList.objects.filter(effective_from__lte=day).order_by("-effective_from").first()
     )
     if price_list is None:
-        raise ValidationFailed.single("date", f"No price list is in force on {day.isoformat()}.")
+        raise ValidationFailed.single(field, f"No price list is in force on {day.isoformat()}.")
     return price_list
 
 
@@ -58,8 +60,8 @@ def price_book(price_list_id: int) -> PriceBook:
     return PriceBook(price_list_id, {(p, c): a for p, c, a in rows})
 
 
-def price_book_on(day: date) -> PriceBook:
-    return price_book(price_list_in_force(day).pk)
+def price_book_on(day: date, *, field: str = "date") -> PriceBook:
+    return price_book(price_list_in_force(day, field=field).pk)
 
 
 def get_edition(code: str, *, field: str = "edition") -> Edition:
