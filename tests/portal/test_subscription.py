@@ -256,3 +256,49 @@ def test_next_period_dates_are_in_the_users_language(portal: Client, admin_user:
     assert "1 jul 2027" in body
     assert "€ 1.200,00" in body.replace("\xa0", " ")
     assert date(2027, 7, 1)  # the next period's start (see above)
+
+
+class TestMarketplaceEdition:
+    @pytest.fixture
+    def market(self, catalog: None, clock_at_now: None) -> Any:
+        return make_organization(
+            name="Markt Oy",
+            admin_email="m@markt.example",
+            purchase_channel={
+                "type": "marketplace",
+                "name": "Partner Market",
+                "url": "https://pm.example/",
+            },
+        )
+
+    def test_the_overview_points_to_the_marketplace(self, market: Any) -> None:
+        body = client_for(admin_of(market).user).get("/settings/subscription/").content.decode()
+        assert (
+            "Your subscription was bought through Partner Market: change your edition there."
+            in body
+        )
+        assert "contact customer service" not in body
+        assert (
+            body.count('<a href="https://pm.example/" rel="noopener">Open Partner Market</a>') == 2
+        )
+
+    def test_the_edition_page_offers_no_request(self, market: Any) -> None:
+        user = admin_of(market).user
+        user.language = "nl"
+        user.save(update_fields=["language"])
+        body = client_for(user).get("/settings/subscription/edition/").content.decode()
+        assert "Je abonnement is gekocht via Partner Market: wijzig je versie daar." in body
+        assert "verzoek" not in body.split('id="requests-title"')[0].lower()
+        assert "<form" not in body.split('id="requests-title"')[0].split('id="edition-title"')[1]
+
+    def test_a_forced_request_shows_the_refusal(self, market: Any) -> None:
+        client = client_for(admin_of(market).user)
+        response = client.post(
+            "/settings/subscription/edition/", {"edition": "enterprise", "message": "Please"}
+        )
+        body = response.content.decode()
+        assert (
+            '<div class="notice notice-error" role="alert">\n    <p>This subscription was bought'
+            " through Partner Market; change it there: https://pm.example/</p>" in body
+        )
+        assert EditionChangeRequest.objects.filter(organization=market).count() == 0
