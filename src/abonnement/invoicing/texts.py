@@ -7,6 +7,7 @@ texts live here, next to the number and date formats (Babel, per language).
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 from typing import Final
@@ -200,28 +201,44 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
 
 
 # The order lines carry English descriptions; these are their words in the other languages.
+# The billing period's length ("× 6 months") is handled by ``_MONTHS`` below, in the
+# singular and the plural.
 DESCRIPTION_WORDS: Final[dict[str, tuple[tuple[str, str], ...]]] = {
     "fi": (
         ("User licences", "Käyttäjälisenssit"),
         ("File storage", "Tallennustila"),
         ("Add-on", "Lisäosa"),
-        (" months", " kk"),
         (" days)", " päivää)"),
     ),
     "nl": (
         ("User licences", "Gebruikerslicenties"),
         ("File storage", "Bestandsopslag"),
         ("Add-on", "Uitbreiding"),
-        (" months", " maanden"),
         (" days)", " dagen)"),
     ),
 }
 
+# "× 1 month" / "× 6 months" as the rollover writes it, and "× 1 months" as older orders
+# (and the first order of a one-month subscription) have it.
+_MONTHS: Final = re.compile(r"× (\d+) months?\b")
+MONTH_WORDS: Final[dict[str, tuple[str, str]]] = {
+    "en": ("month", "months"),
+    "fi": ("kk", "kk"),
+    "nl": ("maand", "maanden"),
+}
+
+
+def _months(match: re.Match[str], language: str) -> str:
+    count = int(match.group(1))
+    one, many = MONTH_WORDS[language_of(language)]
+    return f"× {count} {one if count == 1 else many}"
+
 
 def describe(description: str, language: str) -> str:
+    """An order line's description in the document's language."""
     for english, translated in DESCRIPTION_WORDS.get(language, ()):
         description = description.replace(english, translated)
-    return description
+    return _MONTHS.sub(lambda match: _months(match, language), description)
 
 
 def language_of(code: str) -> str:
