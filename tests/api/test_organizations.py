@@ -292,3 +292,62 @@ def test_a_catalogue_day_before_any_price_list_is_an_error_on_at(
     assert reply.body["errors"] == [
         {"field": "at", "message": "No price list is in force on 1900-01-01."}
     ]
+
+
+def test_an_organisation_admin_is_refused_the_transfer_whatever_the_document(
+    api: Api, org: Any, writer: str
+) -> None:
+    for document in ("!!notbase64", PDF):
+        reply = transfer(api, org, writer, document)
+        assert (reply.status, reply.code) == (403, "permission_denied")
+        assert "errors" not in reply.body
+    assert VatNumberChange.objects.count() == 0
+    org.refresh_from_db()
+    assert org.vat_number == "FI23456780"
+
+
+def test_a_document_that_is_not_base64_is_reported_with_the_other_field_errors(
+    api: Api, org: Any, vendor: str
+) -> None:
+    reply = api.put(
+        f"/organizations/{org.pk}/vat-number",
+        vendor,
+        {
+            "vat_number": "FI12345670",
+            "effective_date": "2027-02-01",
+            "contract_transfer_document": "!!notbase64",
+            "document_name": "",
+        },
+    )
+    assert (reply.status, reply.code) == (422, "validation_error")
+    assert reply.body["errors"] == [
+        {
+            "field": "vat_number",
+            "message": "This VAT number has an invalid check digit. "
+            "Check the number for typing errors.",
+        },
+        {
+            "field": "contract_transfer_document",
+            "message": "Give the document as base64-encoded PDF.",
+        },
+        {"field": "document_name", "message": "This field is required."},
+    ]
+    assert VatNumberChange.objects.count() == 0
+    org.refresh_from_db()
+    assert org.vat_number == "FI23456780"
+
+
+def test_a_document_that_is_not_base64_is_the_only_error_of_an_otherwise_good_transfer(
+    api: Api, org: Any, vendor: str
+) -> None:
+    reply = transfer(api, org, vendor, "%%% not base64 %%%")
+    assert (reply.status, reply.code) == (422, "validation_error")
+    assert reply.body["errors"] == [
+        {
+            "field": "contract_transfer_document",
+            "message": "Give the document as base64-encoded PDF.",
+        }
+    ]
+    assert VatNumberChange.objects.count() == 0
+    org.refresh_from_db()
+    assert org.vat_number == "FI23456780"

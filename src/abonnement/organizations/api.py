@@ -11,10 +11,11 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router
 from ninja.responses import Status
 
+from abonnement.accounts import permissions
 from abonnement.config.api_auth import caller_of, organization_for
 from abonnement.config.api_common import PageQuery, paginate, patched_fields
 from abonnement.config.api_errors import responses
-from abonnement.core.errors import ValidationFailed
+from abonnement.core.errors import FieldError, ValidationFailed
 from abonnement.organizations import services
 from abonnement.organizations.schemas import (
     OrganizationCreateIn,
@@ -109,21 +110,45 @@ def update_organization(request: HttpRequest, org: str, payload: OrganizationPat
 def transfer_vat_number(request: HttpRequest, org: str, payload: VatNumberTransferIn) -> Any:
     """Records a VAT-number change with its contract-transfer document (a PDF)."""
     caller, organization = organization_for(request, org)
+    # Vendor-only before the document is read: a refused caller learns nothing of the body.
+    permissions.require_vendor_or_staff(caller.actor, billing_role=True)
+    document, not_base64 = _document_of(payload.contract_transfer_document)
     try:
-        document = base64.b64decode(
-            "".join(payload.contract_transfer_document.split()), validate=True
+        change = services.transfer_vat_number(
+            organization=organization,
+            vat_number=payload.vat_number,
+            effective_date=payload.effective_date,
+            # Undecodable, the service gets no document: it always refuses that, after
+            # collecting the errors of the other fields; ours then replaces its message.
+            document=b"" if not_base64 else document,
+            document_name=payload.document_name,
+            actor=caller.actor,
+            now=caller.now,
         )
-    except (binascii.Error, ValueError):
-        raise ValidationFailed.single(
-            "contract_transfer_document", _("Give the document as base64-encoded PDF.")
-        ) from None
-    change = services.transfer_vat_number(
-        organization=organization,
-        vat_number=payload.vat_number,
-        effective_date=payload.effective_date,
-        document=document,
-        document_name=payload.document_name,
-        actor=caller.actor,
-        now=caller.now,
-    )
+    except ValidationFailed as refused:
+        if not_base64:
+            refused.errors = _with_document_error(refused.errors, not_base64)
+        raise
     return vat_number_transfer_out(change)
+
+
+def _document_of(encoded: str) -> tuple[bytes, FieldError | None]:
+    try:
+        return base64.b64decode("".join(encoded.split()), validate=True), None
+    except (binascii.Error, ValueError):
+        return b"", FieldError(
+            "contract_transfer_document", _("Give the document as base64-encoded PDF.")
+        )
+
+
+def _with_document_error(errors: list[FieldError], document_error: FieldError) -> list[FieldError]:
+    """The service's errors, with ``document_error`` in place of its own on the document."""
+    merged: list[FieldError] = []
+    for error in errors:
+        if error.field != document_error.field:
+            merged.append(error)
+        elif document_error not in merged:
+            merged.append(document_error)
+    if document_error not in merged:
+        merged.append(document_error)
+    return merged
