@@ -302,3 +302,41 @@ class TestMarketplaceEdition:
             " through Partner Market; change it there: https://pm.example/</p>" in body
         )
         assert EditionChangeRequest.objects.filter(organization=market).count() == 0
+
+
+class TestNewPrices:
+    """The catalogue's price list from 2027-07-01 raises every price by 1.00 a month."""
+
+    def test_a_new_price_list_is_shown_for_the_next_period(
+        self, portal: Client, org: Any, admin_user: Any
+    ) -> None:
+        from abonnement.features.services import set_feature_enabled
+        from abonnement.subscriptions.services import set_storage_packs
+
+        set_storage_packs(organization=org, extra_packs=1, actor=admin_of(org), now=NOW)
+        set_feature_enabled(
+            organization=org, code="sso", enabled=True, actor=admin_of(org), now=NOW
+        )
+        body = portal.get("/settings/subscription/").content.decode()
+        assert "Nothing is scheduled" not in body
+        assert "New prices apply from 1 July 2027:" in body
+        assert "<li>User licence: €20.00 → €21.00 a month</li>" in body
+        assert "<li>Storage pack: €4.00 → €5.00 a month</li>" in body
+        assert "<li>Single sign-on: €8.00 → €9.00 a month</li>" in body
+        # 10 × 20 + 4 + 8 now; 10 × 21 + 5 + 9 next.
+        assert "€212.00</dd>" in body and '€224.00<span class="changed">changes</span>' in body
+
+        admin_user.language = "nl"
+        admin_user.save(update_fields=["language"])
+        body = portal.get("/settings/subscription/").content.decode()
+        assert "Vanaf 1 juli 2027 gelden nieuwe prijzen:" in body
+        assert "<li>Gebruikerslicentie: €\xa020,00 → €\xa021,00 per maand</li>" in body
+
+    def test_without_new_prices_nothing_is_scheduled(
+        self, catalog: None, clock_at_now: None
+    ) -> None:
+        monthly = make_organization(name="Kuukausi Oy", admin_email="k@kk.example", period_months=1)
+        body = client_for(admin_of(monthly).user).get("/settings/subscription/").content.decode()
+        assert "Nothing is scheduled: the next period continues as the current one." in body
+        assert "New prices apply" not in body
+        assert '<span class="changed">' not in body

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -29,7 +31,47 @@ def _template(request: HttpRequest, page: str, partial: str) -> str:
 @portal_page(SUBSCRIPTION)
 def overview(request: HttpRequest, portal: Portal) -> HttpResponse:
     data = selectors.subscription_overview(organization_id=portal.organization.pk)
-    return render(request, "subscriptions/overview.html", {"overview": data, "section": "overview"})
+    return render(
+        request,
+        "subscriptions/overview.html",
+        {"overview": data, "price_changes": price_changes(data), "section": "overview"},
+    )
+
+
+@dataclass(frozen=True)
+class PriceChange:
+    name: str
+    old: Decimal  # a month, this period
+    new: Decimal  # a month, from the next period
+
+
+def price_changes(data: selectors.SubscriptionOverview) -> list[PriceChange]:
+    """The monthly prices of what the subscription keeps that differ in the next period.
+
+    A period keeps the prices it started with; a new price list applies from the next one
+    (Rule 7), so the next column can cost more with nothing scheduled. A licence's price
+    that differs because the edition changes is the edition change, listed on its own.
+    """
+    current, following = data.current, data.next
+    changes = []
+    if (
+        following.edition.pk == current.edition.pk
+        and following.licenses
+        and following.license_unit_price != current.license_unit_price
+    ):
+        changes.append(
+            PriceChange(_("User licence"), current.license_unit_price, following.license_unit_price)
+        )
+    if following.storage_packs and following.storage_unit_price != current.storage_unit_price:
+        changes.append(
+            PriceChange(_("Storage pack"), current.storage_unit_price, following.storage_unit_price)
+        )
+    now_paid = {add_on.code: add_on for add_on in current.add_ons}
+    for add_on in following.add_ons:
+        before = now_paid.get(add_on.code)
+        if before is not None and before.monthly_price != add_on.monthly_price:
+            changes.append(PriceChange(add_on.name, before.monthly_price, add_on.monthly_price))
+    return changes
 
 
 # --------------------------------------------------------------------------- licences, storage
