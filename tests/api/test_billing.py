@@ -97,6 +97,96 @@ def test_read_only_fields_are_refused_with_where_they_change(
     assert (details.street, details.updated_at) == ("", before)
 
 
+def test_the_operator_name_is_read_only_where_the_get_shows_it_too(
+    api: Api, org: Any, writer: str
+) -> None:
+    before = BillingDetails.objects.filter(organization=org).values().get()
+    body = BILLING | {
+        "e_invoicing": {
+            "enabled": True,
+            "address": "003723456780",
+            "operator_code": "003721291126",
+            "operator_name": "Z",
+        }
+    }
+    reply = api.put(f"/organizations/{org.pk}/billing-details", writer, body)
+    assert (reply.status, reply.code) == (422, "validation_error")
+    assert reply.body["detail"] == "These fields cannot be changed here."
+    assert reply.body["errors"] == [
+        {
+            "field": "e_invoicing.operator_name",
+            "message": "The operator's name follows from the operator code.",
+        }
+    ]
+    assert BillingDetails.objects.filter(organization=org).values().get() == before
+
+
+def test_every_read_only_field_sent_is_named_in_one_answer(api: Api, org: Any, writer: str) -> None:
+    before = BillingDetails.objects.filter(organization=org).values().get()
+    body = BILLING | {
+        "company_name": "Other Oy",
+        "operator_name": None,
+        "e_invoicing": {
+            "enabled": False,
+            "address": "",
+            "operator_code": "",
+            "operator_name": None,
+        },
+    }
+    reply = api.put(f"/organizations/{org.pk}/billing-details", writer, body)
+    assert (reply.status, reply.code) == (422, "validation_error")
+    assert reply.body["errors"] == [
+        {
+            "field": "company_name",
+            "message": "The company name is changed in Settings › Company settings.",
+        },
+        {
+            "field": "operator_name",
+            "message": "The operator's name follows from the operator code.",
+        },
+        {
+            "field": "e_invoicing.operator_name",
+            "message": "The operator's name follows from the operator code.",
+        },
+    ]
+    assert BillingDetails.objects.filter(organization=org).values().get() == before
+
+
+def test_a_contact_is_a_user_or_a_name_and_address_not_both(
+    api: Api, org: Any, writer: str
+) -> None:
+    before = BillingDetails.objects.filter(organization=org).values().get()
+    user_id = str(admin_user(org).pk)
+    for contact in (
+        {"user_id": user_id, "name": "A", "email": "a@b.example"},
+        {"user_id": user_id, "email": "a@b.example"},
+        {"user_id": user_id, "name": ""},
+    ):
+        reply = api.put(
+            f"/organizations/{org.pk}/billing-details", writer, BILLING | {"contact": contact}
+        )
+        assert (reply.status, reply.code) == (422, "validation_error"), contact
+        assert reply.body["errors"] == [
+            {"field": "contact", "message": "Give either user_id, or name and email; not both."}
+        ]
+    assert BillingDetails.objects.filter(organization=org).values().get() == before
+
+
+def test_a_contact_user_alone_is_taken(api: Api, org: Any, writer: str) -> None:
+    user_id = str(admin_user(org).pk)
+    for contact in ({"user_id": user_id}, {"user_id": user_id, "name": None, "email": None}):
+        reply = api.put(
+            f"/organizations/{org.pk}/billing-details", writer, BILLING | {"contact": contact}
+        )
+        assert reply.status == 200, reply.content
+        assert reply.body["contact"] == {
+            "user_id": user_id,
+            "name": "Anna Admin",
+            "email": "admin@testi.example",
+            "inactive": False,
+        }
+
+
 def test_field_errors_name_nested_fields(api: Api, org: Any, writer: str) -> None:
     body = BILLING | {"address": {"street": "", "postal_code": "", "city": "X", "country": "ZZ"}}
     reply = api.put(f"/organizations/{org.pk}/billing-details", writer, body)

@@ -5,13 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Router
 
 from abonnement.billing import services
-from abonnement.billing.schemas import BillingDetailsIn, BillingDetailsOut, billing_details_out
+from abonnement.billing.schemas import (
+    BillingDetailsIn,
+    BillingDetailsOut,
+    billing_details_out,
+    read_only_fields_sent,
+)
 from abonnement.billing.selectors import billing_details_view
 from abonnement.config.api_auth import organization_for
 from abonnement.config.api_errors import responses
+from abonnement.core.errors import FieldError, ValidationFailed
 
 router = Router(tags=["Billing details"])
 
@@ -32,10 +39,17 @@ def get_billing_details(request: HttpRequest, org: str) -> Any:
     summary="Replace the billing details",
 )
 def put_billing_details(request: HttpRequest, org: str, payload: BillingDetailsIn) -> Any:
-    """The whole details. ``company_name`` and ``vat_number`` are read-only here: sending
-    them is a 422 that says where they are changed. ``contact`` takes ``user_id`` or
-    ``name`` + ``email``."""
+    """The whole details. ``company_name``, ``vat_number`` and ``operator_name`` (also in
+    ``e_invoicing``) are read-only here: sending them is a 422 that says where they are
+    changed. ``contact`` takes ``user_id`` or ``name`` + ``email``, not both."""
     caller, organization = organization_for(request, org)
+    read_only = read_only_fields_sent(payload)
+    if read_only:
+        # All of them in one answer, nested ones too (the service sees the top level only).
+        raise ValidationFailed(
+            [FieldError(path, str(services.READ_ONLY[path.split(".")[-1]])) for path in read_only],
+            _("These fields cannot be changed here."),
+        )
     services.update_billing_details(
         organization=organization,
         data=payload.model_dump(exclude_unset=True),

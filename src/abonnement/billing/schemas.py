@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from ninja import Schema
-from pydantic import Field, StrictBool
+from pydantic import Field, StrictBool, model_validator
+from pydantic_core import PydanticCustomError
 
 from abonnement.billing.selectors import BillingDetailsView
 from abonnement.core.schemas import ApiInput
@@ -76,9 +78,21 @@ def billing_details_out(view: BillingDetailsView) -> dict[str, Any]:
 
 
 class ContactIn(ApiInput):
+    """Either ``user_id`` or ``name`` + ``email`` (API.md): both is a 422 on ``contact``,
+    never a silent choice of one. ``null`` counts as not given."""
+
     user_id: str | None = Field(default=None, description="One of the organisation's users…")
     name: str | None = Field(default=None, description="…or a name and an e-mail address.")
     email: str | None = None
+
+    @model_validator(mode="after")
+    def _either_user_or_name_and_email(self) -> ContactIn:
+        if self.user_id not in (None, "") and (self.name is not None or self.email is not None):
+            raise PydanticCustomError(
+                "contact_user_or_address",
+                _("Give either user_id, or name and email; not both."),
+            )
+        return self
 
 
 class AddressIn(ApiInput):
@@ -92,11 +106,17 @@ class EInvoicingIn(ApiInput):
     enabled: StrictBool = False
     address: str = ""
     operator_code: str = ""
+    operator_name: str | None = Field(
+        default=None,
+        description="Read-only: follows from the operator code. Sending it is a 422.",
+        json_schema_extra={"readOnly": True},
+    )
 
 
 class BillingDetailsIn(ApiInput):
     """The whole billing details (PUT). ``company_name``, ``vat_number`` and
-    ``operator_name`` are read-only: sending them is a 422 that says where they change."""
+    ``operator_name`` (top level or in ``e_invoicing``, where GET shows it) are read-only:
+    sending them is a 422 that says where they change."""
 
     company_name: str | None = Field(
         default=None,
@@ -120,3 +140,15 @@ class BillingDetailsIn(ApiInput):
     reference: str = ""
     invoice_language: str = Field(default="", examples=["en"])
     e_invoicing: EInvoicingIn | None = None
+
+
+def read_only_fields_sent(payload: BillingDetailsIn) -> list[str]:
+    """The read-only fields the body gives, as field paths, in the order of the GET shape."""
+    sent: list[str] = [
+        name
+        for name in ("company_name", "vat_number", "operator_name")
+        if name in payload.model_fields_set
+    ]
+    if payload.e_invoicing is not None and "operator_name" in payload.e_invoicing.model_fields_set:
+        sent.append("e_invoicing.operator_name")
+    return sent
