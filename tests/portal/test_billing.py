@@ -173,3 +173,16 @@ def test_a_direct_customer_keeps_the_editable_form(portal: Client) -> None:
     body = portal.get("/settings/subscription/billing/").content.decode()
     assert "<fieldset disabled>" not in body and "Save billing details" in body
     assert "also managed through" not in body
+
+
+def test_an_unknown_contact_kind_is_reported_beside_the_choice(portal: Client, org: Any) -> None:
+    before = BillingDetails.objects.get(organization=org).contact_email
+    response = portal.post("/settings/subscription/billing/", GOOD | {"contact_kind": "zzz"})
+    body = response.content.decode()
+    assert "Some fields are not valid. See the messages beside them." in body
+    assert (
+        '<p class="field-error" id="contact-kind-error">Select a valid choice. zzz is not one of'
+        " the available choices.</p>" in body
+    )
+    assert '<fieldset class="field-invalid" aria-describedby="contact-kind-error">' in body
+    assert BillingDetails.objects.get(organization=org).contact_email == before

@@ -128,3 +128,31 @@ class TestMarketplace:
         assert "bought through PM" in response.content.decode()
         assert "sso" not in enabled(market)
         assert Order.objects.filter(organization=market, kind="add_on").count() == 0
+
+
+def test_a_too_long_reason_is_named_as_the_problem(
+    portal: Client, org: Any, admin_user: Any
+) -> None:
+    response = portal.post(
+        "/settings/subscription/features/slack/", {"enabled": "off", "reason": "x" * 501}
+    )
+    body = response.content.decode()
+    assert (
+        '<div class="notice notice-error" role="alert"><p>The reason can be at most 500 characters'
+        " long; it has 501.</p></div>" in body
+    )
+    assert "Choose on or off." not in body
+    assert "slack" in enabled(org)
+
+    admin_user.language = "nl"
+    admin_user.save(update_fields=["language"])
+    body = portal.post(
+        "/settings/subscription/features/slack/", {"enabled": "off", "reason": "x" * 1500}
+    ).content.decode()
+    assert "De reden mag hoogstens 500 tekens lang zijn; deze heeft er 1.500." in body
+
+
+def test_a_missing_switch_position_is_named_as_the_problem(portal: Client, org: Any) -> None:
+    body = portal.post("/settings/subscription/features/slack/", {"reason": "ok"}).content.decode()
+    assert '<div class="notice notice-error" role="alert"><p>Choose on or off.</p></div>' in body
+    assert "slack" in enabled(org)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -12,7 +13,7 @@ from abonnement.accounts.portal import Portal, portal_page
 from abonnement.catalog.models import Availability
 from abonnement.core import clock
 from abonnement.core.errors import DomainError
-from abonnement.core.templatetags.portal import money
+from abonnement.core.templatetags.portal import money, number
 from abonnement.features import selectors, services
 from abonnement.features.forms import FeatureSwitchForm
 
@@ -34,13 +35,33 @@ def feature_list(request: HttpRequest, portal: Portal) -> HttpResponse:
     return _page(request, portal)
 
 
+def _switch_form_error(form: FeatureSwitchForm) -> str:
+    """What is wrong with a switch request, field by field (Rule 14)."""
+    problems = []
+    for name, errors in form.errors.items():
+        if name == "enabled":
+            problems.append(_("Choose on or off."))
+        elif name == "reason":
+            field = form.fields["reason"]
+            assert isinstance(field, forms.CharField)
+            # Counted as the field counts: without the surrounding white space.
+            length = len(str(form.data.get("reason", "")).strip())
+            problems.append(
+                _("The reason can be at most %(max)s characters long; it has %(count)s.")
+                % {"max": number(field.max_length), "count": number(length)}
+            )
+        else:
+            problems.extend(str(error) for error in errors)
+    return " ".join(problems)
+
+
 @portal_page(Permission.MANAGE_SUBSCRIPTION)
 def feature_switch(request: HttpRequest, portal: Portal, code: str) -> HttpResponse:
     """GET: the confirmation (with the purchase preview for a paid add-on); POST: switch."""
     if request.method == "POST":
         form = FeatureSwitchForm(request.POST)
         if not form.is_valid():
-            return _page(request, portal, error=_("Choose on or off."), code=code)
+            return _page(request, portal, error=_switch_form_error(form), code=code)
         try:
             change = services.set_feature_enabled(
                 organization=portal.organization,
