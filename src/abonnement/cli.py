@@ -162,17 +162,19 @@ def _run(args: argparse.Namespace) -> int:
         from abonnement.core import clock
         from abonnement.invoicing.services import requeue_missing_work, send_period_reminders
         from abonnement.notifications.services import publish_outbox, requeue_stranded_webhooks
+        from abonnement.organizations.services import apply_due_vat_numbers
 
         now = args.at or clock.now()
         count = send_period_reminders(now=now)
         requeued = requeue_missing_work(now=now)
         published = publish_outbox(now=now)
         webhooks = requeue_stranded_webhooks(now=now)
+        vat_numbers = apply_due_vat_numbers(now=now)
         print(
             f"{count} reminders queued; published {published} webhook events left in the "
             f"outbox; re-queued {requeued.orders} orders without documents, "
             f"{requeued.deliveries} stranded deliveries and {webhooks} stranded webhook "
-            "deliveries"
+            f"deliveries; {vat_numbers} VAT numbers came into force"
         )
         return 0
     if command == "token":

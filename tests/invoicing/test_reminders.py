@@ -85,7 +85,8 @@ def test_command_line_runs_the_due_reminders(
     # this test) and the reminder's own delivery.
     assert capsys.readouterr().out == (
         "1 reminders queued; published 0 webhook events left in the outbox; re-queued 1 orders "
-        "without documents, 1 stranded deliveries and 0 stranded webhook deliveries\n"
+        "without documents, 1 stranded deliveries and 0 stranded webhook deliveries; 0 VAT "
+        "numbers came into force\n"
     )
     assert PeriodReminder.objects.count() == 1
     tasks = DBTaskResult.objects.order_by("task_path")

@@ -90,7 +90,8 @@ def test_a_round_publishes_the_webhook_events_a_dead_process_left_in_the_outbox(
     assert done == Round(transitions=0, orders=0, reminders=0, webhook_events=1)
     assert done.summary() == (
         "0 period transitions, 0 renewal orders, 0 reminders queued, "
-        "1 webhook events published from the outbox, 0 stranded webhook deliveries re-queued"
+        "1 webhook events published from the outbox, 0 stranded webhook deliveries re-queued, "
+        "0 VAT numbers that came into force"
     )
     assert OutboxEvent.objects.count() == 0
     assert list(WebhookMessage.objects.values_list("event_type", "organization_id")) == [
@@ -221,3 +222,48 @@ def test_a_negative_interval_is_refused_at_start(tmp_path: Any) -> None:
     )
     assert done.returncode == 1
     assert "ABONNEMENT_SCHEDULE_SECONDS must be 0 (off) or more seconds." in done.stderr
+
+
+def _transfer_dated_july(org: Any) -> None:
+    """A VAT-number transfer recorded now (2027-01-15) that takes effect on 2027-07-01."""
+    from abonnement.organizations.services import transfer_vat_number
+    from tests.organizations.test_services import PDF, staff
+
+    transfer_vat_number(
+        organization=org,
+        vat_number="FI23327487",
+        effective_date=date(2027, 7, 1),
+        document=PDF,
+        document_name="Siirtosopimus.pdf",
+        actor=staff("billing"),
+        now=NOW,
+    )
+
+
+@pytest.mark.django_db
+def test_a_round_brings_a_vat_number_into_force_on_its_day(catalog: None) -> None:
+    from abonnement.organizations.models import Organization
+
+    org = make_organization(start_date=date(2027, 7, 1))  # nothing due on 2027-06-30
+    _transfer_dated_july(org)
+    assert run_round(now=datetime(2027, 6, 30, 12, 0, tzinfo=UTC)) == Round(
+        transitions=0, orders=0, reminders=0
+    )
+    assert Organization.objects.get(pk=org.pk).vat_number == "FI23456780"
+    done = run_round(now=JULY)
+    assert done.vat_numbers == 1
+    assert done.summary().endswith("1 VAT numbers that came into force")
+    assert Organization.objects.get(pk=org.pk).vat_number == "FI23327487"
+    assert run_round(now=JULY).vat_numbers == 0
+
+
+@pytest.mark.django_db
+@override_settings(SIMULATED_CLOCK=True)
+def test_moving_the_clock_brings_a_vat_number_into_force(catalog: None) -> None:
+    from abonnement.organizations.models import Organization
+    from abonnement.subscriptions.rollover import advance_clock
+
+    org = make_organization()
+    _transfer_dated_july(org)
+    advance_clock(to=JULY, now=NOW)
+    assert Organization.objects.get(pk=org.pk).vat_number == "FI23327487"

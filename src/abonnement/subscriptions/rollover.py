@@ -291,7 +291,11 @@ def advance_clock(
         )
     with transaction.atomic(durable=True):
         SimulatedClock.objects.update_or_create(pk=1, defaults={"now": to})
-    return roll_over_subscriptions(now=to, progress=progress)
+    result = roll_over_subscriptions(now=to, progress=progress)
+    from abonnement.organizations.services import apply_due_vat_numbers
+
+    apply_due_vat_numbers(now=to)  # transfers dated in between take effect, as the worker's would
+    return result
 
 
 # ---------------------------------------------------------------------------- dry run

@@ -38,28 +38,35 @@ class Round:
     reminders: int
     webhook_events: int = 0
     webhook_retries: int = 0
+    vat_numbers: int = 0
 
     def summary(self) -> str:
         return (
             f"{self.transitions} period transitions, {self.orders} renewal orders, "
             f"{self.reminders} reminders queued, "
             f"{self.webhook_events} webhook events published from the outbox, "
-            f"{self.webhook_retries} stranded webhook deliveries re-queued"
+            f"{self.webhook_retries} stranded webhook deliveries re-queued, "
+            f"{self.vat_numbers} VAT numbers that came into force"
         )
 
     @property
     def did_work(self) -> bool:
         return bool(
-            self.transitions or self.reminders or self.webhook_events or self.webhook_retries
+            self.transitions
+            or self.reminders
+            or self.webhook_events
+            or self.webhook_retries
+            or self.vat_numbers
         )
 
 
 def run_round(*, now: datetime) -> Round:
     """One round of the timetable at ``now``: the due rollovers, the due reminders, the
-    webhook events a dead process left in the outbox, and the webhook deliveries whose task
-    was lost (over an hour overdue)."""
+    webhook events a dead process left in the outbox, the webhook deliveries whose task was
+    lost (over an hour overdue), and the VAT numbers whose transfer takes effect today."""
     from abonnement.invoicing.services import send_period_reminders
     from abonnement.notifications.services import publish_outbox, requeue_stranded_webhooks
+    from abonnement.organizations.services import apply_due_vat_numbers
     from abonnement.subscriptions.rollover import roll_over_subscriptions
 
     result = roll_over_subscriptions(now=now, workers=settings.ROLLOVER_WORKERS)
@@ -76,6 +83,7 @@ def run_round(*, now: datetime) -> Round:
         reminders=reminders,
         webhook_events=publish_outbox(now=now),
         webhook_retries=requeue_stranded_webhooks(now=now),
+        vat_numbers=apply_due_vat_numbers(now=now),
     )
 
 

@@ -595,7 +595,7 @@ def create_subscription_locked(
                 LineSpec(
                     product=license_product(edition.code),
                     description=f"User licences, {edition.name} × {licenses} "
-                    f"× {period_months} months",
+                    f"× {period_months} {'month' if period_months == 1 else 'months'}",
                     quantity=quantity,
                     unit_price=license_price,
                     amount=quantize(quantity * license_price),
