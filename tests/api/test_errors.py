@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from abonnement.accounts.models import User
 from abonnement.history.models import HistoryEntry
 from abonnement.idempotency.models import IdempotencyRecord
 from abonnement.orders.models import Order
@@ -38,6 +39,42 @@ def test_a_body_that_is_not_a_json_object_is_malformed(
     assert reply.body["code"] == "malformed_request"
     assert "errors" not in reply.body
     assert licenses_of(org) == (10, 10)
+
+
+HUGE = b"9" * 5000
+
+
+@pytest.mark.parametrize("key", [None, "huge-1"], ids=["without-key", "with-key"])
+@pytest.mark.parametrize(
+    "number", [b"1e400", HUGE, b"-" + HUGE], ids=["1e400", "5000-digits", "minus-5000-digits"]
+)
+def test_a_number_too_large_is_a_field_error_not_a_malformed_body(
+    api: Api, org: Any, writer: str, number: bytes, key: str | None
+) -> None:
+    reply = api.put(
+        f"/organizations/{org.pk}/subscription/licenses",
+        writer,
+        raw=b'{"licenses": ' + number + b"}",
+        headers={"Idempotency-Key": key} if key else {},
+    )
+    assert reply.status == 422
+    assert reply.headers["Content-Type"] == "application/problem+json"
+    assert reply.body["code"] == "validation_error"
+    assert reply.body["errors"] == [
+        {"field": "licenses", "message": "Input should be a valid integer"}
+    ]
+    assert licenses_of(org) == (10, 10)
+    assert Order.objects.filter(organization=org, kind="licenses").count() == 0
+
+
+def test_a_huge_number_where_text_belongs_is_a_field_error(api: Api, org: Any, writer: str) -> None:
+    users = User.objects.filter(organization=org).count()
+    reply = api.post(
+        f"/organizations/{org.pk}/users", writer, raw=b'{"email": ' + HUGE + b', "name": "C"}'
+    )
+    assert (reply.status, reply.code) == (422, "validation_error")
+    assert reply.body["errors"] == [{"field": "email", "message": "Input should be a valid string"}]
+    assert User.objects.filter(organization=org).count() == users
 
 
 def test_schema_errors_are_validation_errors_per_field(api: Api, writer: str, vendor: str) -> None:

@@ -8,7 +8,6 @@ or selector, present with the app's ``schemas.py``.
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +21,7 @@ from ninja.types import DictStrAny
 
 from abonnement.config import api_errors
 from abonnement.config.api_auth import TokenRateLimit, bearer_token
+from abonnement.config.api_common import read_json
 from abonnement.config.api_idempotency import HEADER, WRITE_METHODS, idempotent
 from abonnement.core.errors import NotFound
 
@@ -44,7 +44,7 @@ class JsonObjectParser(Parser):
     """A body must be a JSON object; anything else is 400 ``malformed_request``."""
 
     def parse_body(self, request: HttpRequest) -> DictStrAny:
-        data = json.loads(request.body)
+        data = read_json(request.body)
         if not isinstance(data, dict):
             raise ValueError("not a JSON object")
         return data

@@ -24,6 +24,7 @@ from django.http.response import HttpResponseBase
 from django.utils.translation import gettext as _
 
 from abonnement.config.api_auth import bearer_token, required_scope
+from abonnement.config.api_common import read_json
 from abonnement.config.api_errors import problem, problem_for
 from abonnement.core import clock
 from abonnement.core.errors import DomainError, FieldError
@@ -42,7 +43,7 @@ def fingerprint(request: HttpRequest) -> str:
     its bytes; the operation then refuses it as it would without a key."""
     body = request.body
     try:
-        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
+        canonical = json.dumps(read_json(body), sort_keys=True, separators=(",", ":")).encode()
     except (ValueError, RecursionError):
         canonical = body
     digest = hashlib.sha256()
