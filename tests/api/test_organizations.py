@@ -264,10 +264,6 @@ def test_a_missing_price_list_is_an_error_on_the_field_the_caller_names(catalog:
     assert [e.field for e in default.value.errors] == ["date"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs organizations/services.py to pass field='start_date' to price_book_on",
-)
 def test_a_start_before_any_price_list_is_an_error_on_start_date(
     api: Api, catalog: None, vendor: str
 ) -> None:
@@ -280,10 +276,6 @@ def test_a_start_before_any_price_list_is_an_error_on_start_date(
     assert not User.objects.filter(email=PROVISION["admin"]["email"]).exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs catalog_on(day, field=...) and catalog/api.py to pass field='at'",
-)
 def test_a_catalogue_day_before_any_price_list_is_an_error_on_at(
     api: Api, catalog: None, vendor: str
 ) -> None:

@@ -22,4 +22,4 @@ def get_catalog(request: HttpRequest, at: date | None = None) -> Any:
     """Editions, features and storage packs with the prices in force today (``?at=`` for
     another day). Any token."""
     caller = caller_of(request)
-    return catalog_out(catalog_on(at or clock.business_date(caller.now)))
+    return catalog_out(catalog_on(at or clock.business_date(caller.now), field="at"))

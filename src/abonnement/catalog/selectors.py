@@ -127,7 +127,7 @@ class CatalogView:
         return sorted({currency for _product, currency in self.book.prices})
 
 
-def catalog_on(day: date) -> CatalogView:
+def catalog_on(day: date, *, field: str = "date") -> CatalogView:
     """Five queries, whatever the size of the catalogue."""
     return CatalogView(
         day=day,
@@ -135,5 +135,5 @@ def catalog_on(day: date) -> CatalogView:
         features=features_with_requirements(),
         storage_packs=list(StoragePack.objects.order_by("position", "code")),
         availability=availability_map(),
-        book=price_book_on(day),
+        book=price_book_on(day, field=field),
     )

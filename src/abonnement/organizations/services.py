@@ -178,7 +178,7 @@ def provision_organization(
         errors.add("currency", _("Give a three-letter currency code such as EUR."))
     elif edition_obj is not None:
         currency = currency.upper()  # prices are stored under the upper-case code
-        book = _collect(errors, price_book_on, start)
+        book = _collect(errors, price_book_on, start, field="start_date")
         if book is not None and book.get(license_product(edition_obj.code), currency) is None:
             errors.add(
                 "currency", _("There are no prices in %(currency)s.") % {"currency": currency}
