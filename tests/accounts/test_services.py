@@ -883,6 +883,31 @@ class TestOrganizationToken:
         assert ApiToken.objects.count() == 0
         assert HistoryEntry.objects.filter(organization=org).count() == history_before
 
+    def test_a_token_creates_tokens_of_its_own_scopes_at_most(self, org: Any, admin: Actor) -> None:
+        assert admin.user is not None
+        write_only = create_organization_token(
+            organization=org, name="Writer", scopes=["write"], actor=admin, now=NOW
+        ).token
+        through_token = Actor.organization_token("Writer", admin.user, token_id=write_only.pk)
+        history_before = HistoryEntry.objects.filter(organization=org).count()
+        with pytest.raises(PermissionDenied) as refused:
+            create_organization_token(
+                organization=org,
+                name="Escalated",
+                scopes=["read", "write"],
+                actor=through_token,
+                now=NOW,
+            )
+        assert str(refused.value) == (
+            "This token can only create tokens with its own scopes: write."
+        )
+        assert list(ApiToken.objects.values_list("name", flat=True)) == ["Writer"]
+        assert HistoryEntry.objects.filter(organization=org).count() == history_before
+        made = create_organization_token(
+            organization=org, name="Also writer", scopes=["write"], actor=through_token, now=NOW
+        )
+        assert made.token.scopes == ["write"]
+
     @pytest.mark.parametrize(
         "scopes", [[], ["admin"], "read", [1]], ids=["empty", "unknown", "string", "int"]
     )

@@ -330,6 +330,15 @@ def create_organization_token(
     errors.raise_if_any()
     assert isinstance(scopes, list)
     permissions.require(actor, organization, Permission.MANAGE_SUBSCRIPTION)
+    if actor.token_id is not None and not actor.vendor:
+        # A token makes tokens of its own scopes at most: a write-only token cannot mint
+        # the read access it was not given.
+        own = set(ApiToken.objects.filter(pk=actor.token_id).values_list("scopes", flat=True)[0])
+        if not set(scopes) <= own:
+            raise PermissionDenied(
+                _("This token can only create tokens with its own scopes: %(scopes)s.")
+                % {"scopes": ", ".join(sorted(own))}
+            )
     on_behalf = actor.user
     if on_behalf is None or on_behalf.organization_id != organization.pk:
         on_behalf = (
