@@ -107,6 +107,23 @@ class TestSetLicenseCount:
         assert "5 users are active" in error.value.message
         assert state(org) == before
 
+    @pytest.mark.parametrize(
+        ("language", "message"),
+        [
+            ("en", "The number cannot be more than 100,000."),
+            ("nl", "Het aantal kan niet hoger zijn dan 100.000."),
+            ("fi", "Määrä voi olla enintään 100\xa0000."),
+        ],
+    )
+    def test_the_limit_is_written_for_the_users_language(
+        self, org: Any, admin: Actor, language: str, message: str
+    ) -> None:
+        from django.utils import translation
+
+        with translation.override(language), pytest.raises(ValidationFailed) as error:
+            set_license_count(organization=org, licenses=100_001, actor=admin, now=NOW)
+        assert error.value.for_field("licenses") == [message]
+
     def test_exactly_active_users_is_allowed(self, org: Any, admin: Actor) -> None:
         add_users(org, 4)
         result = set_license_count(organization=org, licenses=5, actor=admin, now=NOW)

@@ -27,6 +27,7 @@ from abonnement.core.actor import Actor
 from abonnement.core.errors import FieldErrors, ValidationFailed
 from abonnement.core.events import Event, emit
 from abonnement.core.periods import PERIOD_MONTHS
+from abonnement.core.templatetags.portal import number
 from abonnement.features.models import FeatureSwitch
 from abonnement.history.models import HistoryKind
 from abonnement.history.services import record
@@ -142,7 +143,7 @@ def provision_organization(
         errors.add(
             "licenses",
             _("Give a whole number of licences from 1 to %(max)s.")
-            % {"max": f"{settings.MAX_LICENSES:,}"},
+            % {"max": number(settings.MAX_LICENSES)},
         )
     if (
         isinstance(period_months, bool)

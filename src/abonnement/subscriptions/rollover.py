@@ -35,6 +35,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from abonnement.catalog.errors import MissingPrice
 from abonnement.catalog.models import (
@@ -639,7 +640,7 @@ def _roll_claimed(
     if not claimed:
         return _Batch(0, 0, (last_end, last_id), held)
 
-    actor = Actor.system(_("Period rollover"))
+    actor = Actor.system(gettext_noop("Period rollover"))  # translated where it is shown
     months_text = "CASE WHEN c.months = 1 THEN ' month' ELSE ' months' END"
     at = d.param(now)
     with connection.cursor() as cursor:

@@ -33,6 +33,7 @@ from abonnement.core.errors import NotFound, PermissionDenied, ValidationFailed
 from abonnement.core.events import Event, emit
 from abonnement.core.money import ZERO, pro_rata, quantize
 from abonnement.core.periods import PERIOD_MONTHS, Period, period_at
+from abonnement.core.templatetags.portal import number
 from abonnement.history.models import HistoryKind
 from abonnement.history.services import record
 from abonnement.orders.models import Order, OrderKind
@@ -178,7 +179,7 @@ def _validate_count(value: object, *, field: str, maximum: int) -> int:
         raise ValidationFailed.single(field, _("The number cannot be negative."))
     if value > maximum:
         raise ValidationFailed.single(
-            field, _("The number cannot be more than %(max)s.") % {"max": f"{maximum:,}"}
+            field, _("The number cannot be more than %(max)s.") % {"max": number(maximum)}
         )
     return value
 
