@@ -132,3 +132,22 @@ class TestDatabaseTrigger:
         entry(org, admin)
         entry(org, admin)
         assert HistoryEntry.objects.count() == count + 2
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "Edition-change request reopened: Enterprise"),
+        ("nl", "Aanvraag voor versiewijziging heropend: Enterprise"),
+        ("fi", "Versionvaihtopyyntö avattu uudelleen: Enterprise"),
+    ],
+)
+def test_a_reopened_edition_request_is_described(language: str, text: str) -> None:
+    from django.utils import translation
+
+    from abonnement.history.models import HistoryEntry
+    from abonnement.history.views import _describe
+
+    entry = HistoryEntry(kind="edition", action="edition_request_reopened", subject="Enterprise")
+    with translation.override(language):
+        assert _describe(entry, {}, {}) == text

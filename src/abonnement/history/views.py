@@ -252,6 +252,8 @@ def _describe(entry: HistoryEntry, features: dict[str, str], editions: dict[str,
         % {"name": subject},
         "edition_request_declined": _("Edition-change request declined: %(name)s")
         % {"name": subject},
+        "edition_request_reopened": _("Edition-change request reopened: %(name)s")
+        % {"name": subject},
         "edition_changed": _("Edition changed: %(old)s → %(new)s")
         % {
             "old": editions.get(str(edition_before), edition_before),
