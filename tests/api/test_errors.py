@@ -311,3 +311,23 @@ def test_the_rate_limit_can_be_switched_off(api: Api, org: Any, writer: str, set
 def test_messages_follow_accept_language(api: Api, org: Any, writer: str) -> None:
     reply = api.get("/no/such/thing", writer, headers={"Accept-Language": "en"})
     assert reply.body["detail"] == "There is no such API path."
+
+
+def test_a_refusal_no_endpoint_expected_stays_a_problem_answer(
+    api: Api, catalog: None, vendor: str
+) -> None:
+    """The pages' refusal page is for pages: the API keeps answering problem+json."""
+    from abonnement.catalog.models import Price
+    from tests.conftest import make_organization
+
+    org = make_organization(
+        name="Svensk AB",
+        vat_number="SE556036079301",
+        country="SE",
+        currency="SEK",
+        admin_email="admin@svensk.example",
+    )
+    Price.objects.filter(product="license:pro", currency="SEK").delete()
+    answer = api.get(f"/organizations/{org.pk}/subscription", vendor)
+    assert (answer.status, answer.code) == (422, "validation_error")
+    assert answer.body["detail"] == "The price list has no SEK price for license:pro."

@@ -84,6 +84,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "abonnement.core.middleware.DomainErrorPage",
 ]
 
 ROOT_URLCONF = "abonnement.config.urls"
