@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from abonnement.orders.models import Order
-from tests.api.conftest import Api
+from tests.api.conftest import Api, org_token
+from tests.conftest import make_organization
 
 
 def test_orders_list_and_detail(api: Api, org: Any, writer: str, stranger: str) -> None:
@@ -114,3 +117,65 @@ def test_the_catalogue_with_the_prices_in_force(api: Api, catalog: None, vendor:
         "SEK": "220.00",
     }
     assert later["currencies"] == ["EUR", "SEK"]
+
+
+# --------------------------------------------------------------------------- channel
+
+MARKETPLACE = {"type": "marketplace", "name": "Nordic Apps", "url": "https://apps.example/x"}
+
+
+@pytest.fixture
+def market(catalog: None) -> Any:
+    """An organisation that bought through a partner marketplace."""
+    return make_organization(
+        name="Markt Oy", admin_email="admin@markt.example", purchase_channel=MARKETPLACE
+    )
+
+
+def last_entry(api: Api, org: Any, token: str, kind: str) -> dict[str, Any]:
+    return api.get(f"/organizations/{org.pk}/history?kind={kind}", token).body["data"][0]
+
+
+def test_a_vendor_call_on_a_marketplace_organisation_is_the_marketplaces(
+    api: Api, market: Any, vendor: str
+) -> None:
+    """Rule 6: only the marketplace's own (vendor) calls change it, so history says so."""
+    bought = api.put(f"/organizations/{market.pk}/subscription/licenses", vendor, {"licenses": 12})
+    assert bought.status == 200, bought.content
+    entry = last_entry(api, market, vendor, "licenses")
+    assert (entry["action"], entry["actor"], entry["channel"], entry["after"]) == (
+        "licenses_bought",
+        {"type": "token", "name": "Vendor CRM"},
+        "marketplace",
+        {"current": 12, "next": 12},
+    )
+
+
+def test_the_same_vendor_call_on_a_direct_organisation_is_the_apis(
+    api: Api, org: Any, vendor: str
+) -> None:
+    bought = api.put(f"/organizations/{org.pk}/subscription/licenses", vendor, {"licenses": 12})
+    assert bought.status == 200, bought.content
+    entry = last_entry(api, org, vendor, "licenses")
+    assert (entry["action"], entry["actor"], entry["channel"]) == (
+        "licenses_bought",
+        {"type": "token", "name": "Vendor CRM"},
+        "api",
+    )
+
+
+def test_the_customers_own_token_on_a_marketplace_organisation_is_the_apis(
+    api: Api, market: Any
+) -> None:
+    """Included features still switch on a marketplace organisation; the customer's token is
+    not the marketplace."""
+    token = org_token(market, ["read", "write"])
+    switched = api.put(f"/organizations/{market.pk}/features/slack", token, {"enabled": False})
+    assert switched.status == 200, switched.content
+    entry = last_entry(api, market, token, "features")
+    assert (entry["action"], entry["subject"], entry["actor"], entry["channel"]) == (
+        "disabled",
+        "slack",
+        {"type": "token", "name": "Product backend"},
+        "api",
+    )

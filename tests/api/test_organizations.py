@@ -164,6 +164,28 @@ def test_the_vendor_moves_a_customer_to_a_marketplace_which_locks_its_licences(
     assert by_vendor.status == 200
 
 
+def test_a_purchase_channel_change_is_recorded_under_the_channel_in_force_before_it(
+    api: Api, org: Any, vendor: str
+) -> None:
+    """A vendor call on a marketplace organisation is the marketplace's (rule 6); the one that
+    moves it there was still a plain API call, the one that moves it back the marketplace's."""
+    market = {"type": "marketplace", "name": "Nordic Apps", "url": "https://apps.example/x"}
+    path = f"/organizations/{org.pk}"
+    assert api.patch(path, vendor, {"purchase_channel": market}).status == 200
+    assert api.put(f"{path}/subscription/licenses", vendor, {"licenses": 12}).status == 200
+    assert api.patch(path, vendor, {"purchase_channel": {"type": "direct"}}).status == 200
+    assert api.put(f"{path}/subscription/licenses", vendor, {"licenses": 13}).status == 200
+    entries = HistoryEntry.objects.filter(
+        organization=org, action__in=["purchase_channel_changed", "licenses_bought"]
+    ).order_by("pk")
+    assert [(e.action, (e.after or {}).get("type"), e.channel) for e in entries] == [
+        ("purchase_channel_changed", "marketplace", "api"),
+        ("licenses_bought", None, "marketplace"),
+        ("purchase_channel_changed", "direct", "marketplace"),
+        ("licenses_bought", None, "api"),
+    ]
+
+
 def transfer(api: Api, org: Any, token: str, document: bytes | str) -> Any:
     encoded = document if isinstance(document, str) else base64.b64encode(document).decode()
     return api.put(

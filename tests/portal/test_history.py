@@ -274,3 +274,35 @@ def test_a_persons_name_is_shown_as_written(portal: Client, org: Any) -> None:
     type(documents).objects.filter(pk=portal.session["_auth_user_id"]).update(language="fi")
     body = portal.get("/settings/subscription/history/?show=features").content.decode()
     assert '<td data-label="Kuka">Documents</td>' in body
+
+
+def test_the_marketplaces_own_changes_are_shown_as_the_marketplaces(
+    catalog: None, clock_at_now: None
+) -> None:
+    """Rule 6 and 13: the vendor's call on a marketplace organisation is the marketplace's;
+    the administrator's own switch stays the portal's."""
+    from abonnement.accounts.services import create_vendor_token
+    from abonnement.core.actor import Actor
+    from tests.conftest import make_organization
+    from tests.portal.conftest import client_for
+
+    market = make_organization(
+        name="Markt Oy",
+        admin_email="admin@markt.example",
+        purchase_channel={"type": "marketplace", "name": "PM", "url": "https://pm.example/"},
+    )
+    vendor = create_vendor_token(name="Vendor CRM", actor=Actor.cli(), now=NOW).secret
+    bought = Client().put(
+        f"/api/v1/organizations/{market.pk}/subscription/licenses",
+        data='{"licenses": 12}',
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {vendor}"},
+    )
+    assert bought.status_code == 200, bought.content
+    portal = client_for(admin_of(market).user)
+    portal.post("/settings/subscription/features/slack/", {"enabled": "off"})
+    licences = portal.get("/settings/subscription/history/?show=licenses").content.decode()
+    assert '<td data-label="Channel">Marketplace</td>' in licences
+    features = portal.get("/settings/subscription/history/?show=features").content.decode()
+    assert '<td data-label="Channel">Portal</td>' in features
+    assert "Marketplace" not in features

@@ -5,13 +5,16 @@
 - ``read`` suffices for GET and for the previews (POST …/preview commits nothing); every
   other call needs ``write``. A missing scope is 403.
 - The business clock is read once per request (``request_now``).
+- A vendor call on an organisation that bought through a marketplace is the marketplace's
+  own call (PRODUCT.md rule 6): it acts, and history records it, under channel
+  ``marketplace`` (``organization_for``).
 """
 
 from __future__ import annotations
 
 import math
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -26,7 +29,7 @@ from abonnement.accounts import permissions
 from abonnement.accounts.models import ApiToken
 from abonnement.accounts.services import authenticate_token
 from abonnement.core import clock
-from abonnement.core.actor import Actor
+from abonnement.core.actor import Actor, Channel
 from abonnement.core.errors import PermissionDenied
 from abonnement.organizations.models import Organization
 from abonnement.organizations.selectors import get_organization
@@ -113,7 +116,17 @@ def organization_for(
     organization = get_organization(organization_id=organization_id, actor=caller.actor)
     if permission is not None:
         permissions.require(caller.actor, organization, permission)
-    return caller, organization
+    return _acting_on(caller, organization), organization
+
+
+def _acting_on(caller: ApiCaller, organization: Organization) -> ApiCaller:
+    """The caller as it acts on ``organization``: a vendor token on a marketplace-managed
+    organisation is the marketplace's own call (rule 6), so its actor carries channel
+    ``marketplace``. The purchase channel is the one loaded as the call starts; a call that
+    changes it is recorded under the channel in force before it."""
+    if caller.actor.vendor and organization.managed_by_marketplace:
+        return replace(caller, actor=replace(caller.actor, channel=Channel.MARKETPLACE))
+    return caller
 
 
 def require_any_permission(caller: ApiCaller, organization: Organization, *names: str) -> None:

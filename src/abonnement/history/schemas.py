@@ -5,9 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from ninja import Schema
+from ninja import Field, Schema
 
 from abonnement.history.models import HistoryEntry
+
+# Channel's values (abonnement.core.actor); "marketplace" is a vendor call on an organisation
+# that bought through a marketplace, that marketplace's own call (PRODUCT.md rule 6).
+ChannelName = Literal["portal", "api", "back_office", "marketplace", "scheduled_job", "cli"]
 
 
 class HistoryActorOut(Schema):
@@ -19,7 +23,7 @@ class HistoryEntryOut(Schema):
     id: str
     at: datetime
     actor: HistoryActorOut
-    channel: str
+    channel: ChannelName = Field(description="Through which channel the change was made.")
     kind: str
     action: str
     subject: str
