@@ -128,7 +128,9 @@ def set_feature_enabled(
                     subscription=subscription, feature=feature, actor=actor, now=now
                 )
             else:
-                subscription_services.stop_add_on_locked(subscription=subscription, feature=feature)
+                subscription_services.stop_add_on_locked(
+                    subscription=subscription, feature=feature, now=now
+                )
         FeatureSwitch.objects.update_or_create(
             organization=organization,
             feature=feature,

@@ -479,6 +479,8 @@ def start_add_on_locked(
     row, _created = SubscriptionAddOn.objects.get_or_create(
         subscription=subscription, feature=feature, defaults={"unit_price": Decimal("0")}
     )
+    if row.in_current and row.in_next:
+        return None  # already paid for now and next: nothing changes
     order = None
     if not row.in_current:
         line = add_on_purchase_line(
@@ -498,14 +500,18 @@ def start_add_on_locked(
         row.unit_price = line.unit_price
     row.in_next = True
     row.save(update_fields=["in_current", "in_next", "unit_price"])
+    # The subscription's add-ons and prices changed (API.md: subscription.updated).
+    emit(Event("subscription.updated", str(subscription.organization_id), {}, at=now))
     return order
 
 
-def stop_add_on_locked(*, subscription: Subscription, feature: Feature) -> None:
+def stop_add_on_locked(*, subscription: Subscription, feature: Feature, now: datetime) -> None:
     """Stop billing from the next period; no refund for the current one."""
-    SubscriptionAddOn.objects.filter(subscription=subscription, feature=feature).update(
-        in_next=False
-    )
+    stopped = SubscriptionAddOn.objects.filter(
+        subscription=subscription, feature=feature, in_next=True
+    ).update(in_next=False)
+    if stopped:
+        emit(Event("subscription.updated", str(subscription.organization_id), {}, at=now))
 
 
 def preview_add_on(*, subscription: Subscription, feature: Feature, now: datetime) -> ChangePreview:
