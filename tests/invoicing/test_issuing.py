@@ -27,7 +27,13 @@ from abonnement.orders.models import Order
 from abonnement.subscriptions.rollover import roll_over_subscriptions
 from abonnement.subscriptions.services import set_license_count, set_storage_packs
 from tests.conftest import NOW, VENDOR, admin_of, make_organization
-from tests.invoicing.conftest import dutch_customer, finnish_customer, norwegian_customer
+from tests.invoicing.conftest import (
+    dutch_customer,
+    finnish_customer,
+    norwegian_customer,
+    requires_rules,
+    set_billing,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -75,6 +81,41 @@ class TestIssueInvoiceForOrder:
             "(artikel 196 van Richtlijn 2006/112/EG van de Raad).",
         )
         assert invoice.payment_reference == "RF341012"
+
+    def test_vat_follows_where_the_buyer_is_established_not_its_invoice_address(
+        self, catalog: None
+    ) -> None:
+        dutch = dutch_customer()
+        set_billing(
+            dutch,
+            address={
+                "street": "Rue de la Loi 16",
+                "postal_code": "1000",
+                "city": "Bruxelles",
+                "country": "BE",
+            },
+            invoice_language="nl",
+        )
+        invoice = issue(only_order(dutch))
+        assert (invoice.vat_category, invoice.vat_total) == ("AE", Decimal("0.00"))
+        snapshot = Snapshot.from_json(invoice.snapshot)
+        assert (snapshot.buyer.country, snapshot.buyer.vat_number) == ("BE", "NL004495445B01")
+        finnish = finnish_customer(einvoicing=False)
+        set_billing(
+            finnish,
+            address={
+                "street": "1 Market St",
+                "postal_code": "94105",
+                "city": "San Francisco",
+                "country": "US",
+            },
+        )
+        invoice = issue(only_order(finnish))
+        assert (invoice.vat_category, invoice.vat_total, invoice.total) == (
+            "S",
+            Decimal("306.00"),
+            Decimal("1506.00"),
+        )
 
     def test_no_vat_outside_the_eu(self, catalog: None) -> None:
         invoice = issue(only_order(norwegian_customer()))
@@ -281,3 +322,28 @@ class TestCreditInvoice:
                 credit_invoice(invoice_id=invoice.pk, reason="x", actor=actor, now=NOW)
         assert Invoice.objects.filter(document_type="credit_note").count() == 0
         assert not HistoryEntry.objects.filter(action="credit_note_issued").exists()
+
+
+@requires_rules
+def test_a_reverse_charge_invoice_posted_to_another_country_is_a_valid_e_invoice(
+    catalog: None,
+) -> None:
+    from abonnement.invoicing.ubl import render_ubl
+    from abonnement.invoicing.validation import validate_ubl
+
+    dutch = dutch_customer()
+    set_billing(
+        dutch,
+        address={
+            "street": "Rue de la Loi 16",
+            "postal_code": "1000",
+            "city": "Bruxelles",
+            "country": "BE",
+        },
+        invoice_language="nl",
+        e_invoicing={"enabled": True, "address": "0106:12345678", "operator_code": "NDEAFIHH"},
+    )
+    invoice = issue(only_order(dutch))
+    report = validate_ubl(render_ubl(Snapshot.from_json(invoice.snapshot)))
+    assert report.fatal == ()
+    assert report.valid

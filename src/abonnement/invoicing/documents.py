@@ -417,9 +417,11 @@ def context_for(
     language = texts.language_of(details.invoice_language if details else organization.language)
     buyer = buyer_party(organization, details, vat_number)
     seller, _, _ = seller_party()
+    # Rule 11 follows where the buyer is established (the organisation's country, which its
+    # VAT number belongs to), not where its invoices are posted.
     treatment = treatment_for(
         seller_country=seller.country,
-        buyer_country=buyer.country,
+        buyer_country=organization.country,
         buyer_vat_number=buyer.vat_number,
         on=on,
     )
