@@ -493,9 +493,10 @@ class TestBillingDetailsView:
             ("003721291126", "Maventa (Visma Solutions Oy)"),
             ("ndeafihh", "Nordea Bank Oyj"),
             ("0037 2332748-7", "Apix Messaging Oy"),
+            ("0216:003721291126", "Maventa (Visma Solutions Oy)"),
             ("DEUTDEFF", None),
         ],
-        ids=["ovt", "bic-lower-case", "ovt-spaced", "unknown"],
+        ids=["ovt", "bic-lower-case", "ovt-spaced", "peppol-form", "unknown"],
     )
     def test_operator_name_for_a_known_code(
         self, org: Any, admin: Actor, operator: str, name: str | None
@@ -542,6 +543,25 @@ class TestMailRecipients:
         assert mail_recipients(organization_id=org.pk) == [
             "Tiina.Talous@testi.example",
             "kirjanpito@tilitoimisto.example",
+        ]
+
+    def test_one_message_per_mailbox_however_its_address_is_spelt(
+        self, org: Any, admin: Actor
+    ) -> None:
+        cc = [
+            "Kirjanpito@Tilitoimisto.example",
+            "ADMIN@testi.example",  # the contact again
+            "kirjanpito@tilitoimisto.example",
+        ]
+        update(org, body(contact={"user_id": admin.user.pk if admin.user else None}, cc=cc), admin)
+        # The validator lower-cases domains; the copies keep one spelling per mailbox.
+        assert billing_details_view(organization_id=org.pk).details.cc == [
+            "Kirjanpito@tilitoimisto.example",
+            "ADMIN@testi.example",
+        ]
+        assert mail_recipients(organization_id=org.pk) == [
+            "admin@testi.example",
+            "Kirjanpito@tilitoimisto.example",
         ]
 
     def test_deactivated_contact_falls_back_to_the_subscription_admins(

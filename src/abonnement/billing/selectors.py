@@ -31,9 +31,12 @@ def get_billing_details(organization_id: UUID) -> BillingDetails:
 
 
 def operator_name(code: str) -> str | None:
+    """The operator's name, for its code as given: OVT, BIC, or in Peppol form
+    (``0216:003721291126``: the table holds the identifier without the scheme)."""
     if not code:
         return None
-    return EInvoiceOperator.objects.filter(code=code.upper()).values_list("name", flat=True).first()
+    identifier = code.rpartition(":")[2].upper()
+    return EInvoiceOperator.objects.filter(code=identifier).values_list("name", flat=True).first()
 
 
 def billing_details_view(*, organization_id: UUID) -> BillingDetailsView:
@@ -68,8 +71,10 @@ def mail_recipients(*, organization_id: UUID) -> list[str]:
             .order_by("pk")
             .values_list("email", flat=True)
         )
-    for address in details.cc:
-        if address not in recipients:
+    seen = {address.casefold() for address in recipients}
+    for address in details.cc:  # one message per mailbox, however its address is spelt
+        if address.casefold() not in seen:
+            seen.add(address.casefold())
             recipients.append(address)
     return recipients
 

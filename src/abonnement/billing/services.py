@@ -131,8 +131,8 @@ def update_billing_details(
     else:
         for index, address in enumerate(cc_raw):
             clean = _run(errors, validators.validate_email_address, _text(address), f"cc.{index}")
-            if clean and clean not in cc:
-                cc.append(clean)
+            if clean and clean.casefold() not in {a.casefold() for a in cc}:
+                cc.append(clean)  # one copy per mailbox, however its address is spelt
 
     address = _object(data.get("address"))
     street = _run(
