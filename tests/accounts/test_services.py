@@ -11,8 +11,12 @@ import hashlib
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
+from unittest.mock import patch
 
 import pytest
+from django.db import connection
+from django.db.models import QuerySet
+from django.test.utils import CaptureQueriesContext
 
 from abonnement.accounts.models import ApiToken, User
 from abonnement.accounts.services import (
@@ -935,6 +939,47 @@ class TestAuthenticateAndRevoke:
         assert token is not None and token.pk == issued.token.pk
         assert token.organization == org
         assert ApiToken.objects.get(pk=token.pk).last_used_at == later
+
+    def test_last_use_is_written_at_most_once_a_minute(self, org: Any, admin: Actor) -> None:
+        issued = create_organization_token(
+            organization=org, name="CI", scopes=["read"], actor=admin, now=NOW
+        )
+
+        def use(at: Any) -> tuple[Any, list[str]]:
+            with CaptureQueriesContext(connection) as queries:
+                token = authenticate_token(issued.secret, now=at)
+            assert token is not None
+            sql = [q["sql"].split(" ", 1)[0] for q in queries.captured_queries]
+            return token.last_used_at, sql
+
+        assert use(NOW) == (NOW, ["SELECT", "UPDATE"])
+        assert use(NOW + timedelta(seconds=59)) == (NOW, ["SELECT"])
+        assert use(NOW + timedelta(seconds=60)) == (NOW, ["SELECT"])
+        assert ApiToken.objects.get(pk=issued.token.pk).last_used_at == NOW
+        after = NOW + timedelta(seconds=60, microseconds=1)
+        assert use(after) == (after, ["SELECT", "UPDATE"])
+        assert use(after + timedelta(seconds=30)) == (after, ["SELECT"])
+        assert ApiToken.objects.get(pk=issued.token.pk).last_used_at == after
+        history_before = HistoryEntry.objects.filter(organization=org).count()
+        use(after + timedelta(hours=1))
+        assert HistoryEntry.objects.filter(organization=org).count() == history_before
+
+    def test_a_use_recorded_meanwhile_is_not_written_again(self, org: Any, admin: Actor) -> None:
+        """The UPDATE repeats the condition: a request that read the token before another
+        one recorded its use writes nothing."""
+        issued = create_organization_token(
+            organization=org, name="CI", scopes=["read"], actor=admin, now=NOW
+        )
+        meanwhile = NOW + timedelta(seconds=10)
+        # The row as this request read it, before the other one wrote: never used.
+        read_before = ApiToken.objects.select_related("user", "organization").get(
+            pk=issued.token.pk
+        )
+        ApiToken.objects.filter(pk=issued.token.pk).update(last_used_at=meanwhile)
+        with patch.object(QuerySet, "first", lambda _queryset: read_before):
+            token = authenticate_token(issued.secret, now=NOW + timedelta(seconds=20))
+        assert token is not None and token.last_used_at is None
+        assert ApiToken.objects.get(pk=issued.token.pk).last_used_at == meanwhile
 
     @pytest.mark.parametrize(
         "secret", ["", "abn_wrong", "x" * 10_000], ids=["empty", "wrong", "huge"]

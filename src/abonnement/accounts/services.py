@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -398,6 +399,9 @@ def revoke_token(
     return token
 
 
+LAST_USE_RESOLUTION = timedelta(minutes=1)
+
+
 def authenticate_token(secret: str, *, now: datetime) -> ApiToken | None:
     token = (
         ApiToken.objects.select_related("user", "organization")
@@ -408,8 +412,18 @@ def authenticate_token(secret: str, *, now: datetime) -> ApiToken | None:
         return None
     if token.user is not None and not token.user.is_active:
         return None
-    # Last-used is informational; one UPDATE, no history entry.
-    ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    # Last-used is informational (no history entry) and recorded to the minute, so that a
+    # read stays a read: a use within a minute of the recorded one writes nothing. The
+    # UPDATE repeats the condition, so concurrent requests write it once.
+    stale = now - LAST_USE_RESOLUTION
+    if token.last_used_at is None or token.last_used_at < stale:
+        written = (
+            ApiToken.objects.filter(pk=token.pk)
+            .filter(Q(last_used_at__isnull=True) | Q(last_used_at__lt=stale))
+            .update(last_used_at=now)
+        )
+        if written:
+            token.last_used_at = now
     return token
 
 

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
+from django.core.exceptions import ValidationError
+from django.db.models import Aggregate, Count, IntegerField, OuterRef, Subquery, TextField
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from abonnement.catalog.models import Availability, Edition, Feature
 from abonnement.catalog.selectors import availability_map
 from abonnement.core.errors import NotFound
 from abonnement.features.models import FeatureSwitch
+from abonnement.organizations.models import Organization
 from abonnement.subscriptions.models import Subscription
 
 
@@ -86,28 +92,89 @@ class Entitlements:
     storage_gb: int
 
 
-def entitlements(*, organization_id: UUID) -> Entitlements:
-    from abonnement.subscriptions.selectors import active_user_count
+class _JSONCodes(Aggregate):
+    """The aggregated values as a JSON array in text (SQLite ``json_group_array``,
+    PostgreSQL ``json_agg``); the order is left to the caller."""
 
+    function = "JSON_GROUP_ARRAY"
+    output_field = TextField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler,
+            connection,
+            function="JSON_AGG",
+            template="%(function)s(%(distinct)s%(expressions)s)::text",
+            **extra,
+        )
+
+
+@dataclass(frozen=True)
+class OrganizationEntitlements:
+    organization: Organization
+    entitlements: Entitlements | None  # None: the organisation has no subscription
+
+
+def organization_entitlements(*, organization_id: object) -> OrganizationEntitlements:
+    """The organisation with its entitlements, in ONE query: the organisation by primary
+    key, its subscription (unique ``organization_id``), edition and storage pack (primary
+    keys), and two correlated subqueries over indexed columns: the codes of the enabled
+    switches (``one_switch`` unique index, feature by primary key) and the count of active
+    users (``user_org_active``). Unknown or malformed ids are NotFound, as
+    ``get_organization`` has them."""
+    from abonnement.accounts.models import User
+
+    switches = (
+        FeatureSwitch.objects.filter(organization_id=OuterRef("pk"), enabled=True)
+        .order_by()
+        .values("organization_id")
+        .annotate(codes=_JSONCodes("feature__code"))
+        .values("codes")
+    )
+    users = (
+        User.objects.filter(organization_id=OuterRef("pk"), is_active=True)
+        .order_by()
+        .values("organization_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     try:
-        subscription = Subscription.objects.select_related("edition", "storage_pack").get(
-            organization_id=organization_id
+        organization = (
+            Organization.objects.select_related(
+                "subscription__edition", "subscription__storage_pack"
+            )
+            .annotate(
+                enabled_codes=Subquery(switches, output_field=TextField()),
+                active_users=Coalesce(Subquery(users, output_field=IntegerField()), 0),
+            )
+            .get(pk=str(organization_id))
         )
-    except Subscription.DoesNotExist:
+    except (Organization.DoesNotExist, ValueError, ValidationError):
         raise NotFound(_("Organisation not found.")) from None
-    codes = sorted(
-        FeatureSwitch.objects.filter(organization_id=organization_id, enabled=True).values_list(
-            "feature__code", flat=True
-        )
+    try:
+        subscription = organization.subscription
+    except Subscription.DoesNotExist:
+        return OrganizationEntitlements(organization=organization, entitlements=None)
+    codes: Any = organization.enabled_codes  # type: ignore[attr-defined]
+    return OrganizationEntitlements(
+        organization=organization,
+        entitlements=Entitlements(
+            edition=subscription.edition.code,
+            features=sorted(json.loads(codes) if codes else []),
+            licenses=subscription.licenses,
+            active_users=int(organization.active_users),  # type: ignore[attr-defined]
+            storage_gb=subscription.edition.included_storage_gb
+            + subscription.storage_packs * subscription.storage_pack.gb,
+        ),
     )
-    return Entitlements(
-        edition=subscription.edition.code,
-        features=codes,
-        licenses=subscription.licenses,
-        active_users=active_user_count(organization_id),
-        storage_gb=subscription.edition.included_storage_gb
-        + subscription.storage_packs * subscription.storage_pack.gb,
-    )
+
+
+def entitlements(*, organization_id: UUID) -> Entitlements:
+    """What the vendor's product needs to decide access (one query)."""
+    found = organization_entitlements(organization_id=organization_id).entitlements
+    if found is None:
+        raise NotFound(_("Organisation not found."))
+    return found
 
 
 @dataclass(frozen=True)
