@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import hashlib
 import io
 import json
 import socket
@@ -37,6 +38,7 @@ from abonnement.invoicing.services import (
     retry_delivery,
     send_delivery,
 )
+from abonnement.invoicing.validation import validate_ubl
 from abonnement.orders.models import Order
 from tests.conftest import NOW, VENDOR, add_users, admin_of, make_organization
 from tests.invoicing.conftest import finnish_customer, requires_rules, set_billing
@@ -284,6 +286,55 @@ class TestOutboxDelivery:
         resend.refresh_from_db()
         assert resend.destination == f"outbox {invoice.pk}.json (already there)"
         assert len(list((tmp_path / "outbox").iterdir())) == 2
+
+    @requires_rules
+    def test_a_resend_after_the_address_changed_names_the_new_receiver_in_both_files(
+        self, catalog: None, tmp_path: Path
+    ) -> None:
+        org = finnish_customer()
+        invoice = issue_for(org).invoice
+        send_delivery(delivery_id=invoice_delivery(invoice).pk, now=NOW)
+        set_billing(
+            org,
+            e_invoicing={
+                "enabled": True,
+                "address": "0216:003712345604",
+                "operator_code": "003721291126",
+            },
+        )
+        resend = resend_document(organization=org, invoice_id=invoice.pk, actor=VENDOR, now=NOW)
+        assert send_delivery(delivery_id=resend.pk, now=NOW).status == "sent"
+        outbox = tmp_path / "outbox"
+        xml = (outbox / f"{invoice.pk}.xml").read_bytes()
+        envelope = json.loads((outbox / f"{invoice.pk}.json").read_text())
+        assert envelope["receiver"]["einvoice_address"] == "0216:003712345604"
+        assert envelope["receiver"]["endpoint"] == {"id": "003712345604", "scheme": "0216"}
+        assert b'<cbc:EndpointID schemeID="0216">003712345604</cbc:EndpointID>' in xml
+        assert b"003723327487" not in xml  # the old address is gone from the document
+        assert envelope["sha256"] == hashlib.sha256(xml).hexdigest()
+        # Only the address: the stored document (the one the portal shows) is as issued.
+        stored = StoredDocument.objects.get(invoice=invoice, format="ubl")
+        assert b"003723327487" in bytes(stored.content)
+        assert validate_ubl(xml).valid
+
+    def test_a_new_operator_rewrites_the_envelope(self, catalog: None, tmp_path: Path) -> None:
+        org = finnish_customer()
+        invoice = issue_for(org).invoice
+        send_delivery(delivery_id=invoice_delivery(invoice).pk, now=NOW)
+        set_billing(
+            org,
+            e_invoicing={
+                "enabled": True,
+                "address": "003723327487",
+                "operator_code": "NDEAFIHH",
+            },
+        )
+        resend = resend_document(organization=org, invoice_id=invoice.pk, actor=VENDOR, now=NOW)
+        send_delivery(delivery_id=resend.pk, now=NOW)
+        resend.refresh_from_db()
+        assert resend.destination == "003723327487 via NDEAFIHH (outbox)"
+        envelope = json.loads((tmp_path / "outbox" / f"{invoice.pk}.json").read_text())
+        assert envelope["receiver"]["operator"] == "NDEAFIHH"
 
 
 class TestValidationBeforeSending:

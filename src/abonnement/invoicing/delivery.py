@@ -82,16 +82,23 @@ class OutboxAdapter:
         # What this returns is stored as the delivery's destination, in English whoever
         # reads it; the portal recognises both forms and shows them in the reader's language
         # (``abonnement.history.texts``), so keep them as they are.
-        if self._already_there(xml_path, envelope_path, routing["sha256"]):
+        encoded = (
+            json.dumps(envelope, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        ).encode("utf-8")
+        if self._already_there(xml_path, envelope_path, routing["sha256"], encoded):
             return f"outbox {envelope_path.name} (already there)"
         write_atomically(xml_path, document.content)
-        encoded = json.dumps(envelope, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-        write_atomically(envelope_path, encoded.encode("utf-8"))
+        write_atomically(envelope_path, encoded)
         receiver = routing["receiver"]
         return f"{receiver['einvoice_address']} via {receiver['operator']} (outbox)"
 
     @staticmethod
-    def _already_there(xml_path: Path, envelope_path: Path, sha256: str) -> bool:
+    def _already_there(xml_path: Path, envelope_path: Path, sha256: str, envelope: bytes) -> bool:
+        """The same document with the same routing is waiting already (a retry after a
+        crash between writing and recording); a new address or operator is written anew."""
         if not (xml_path.is_file() and envelope_path.is_file()):
             return False
-        return hashlib.sha256(xml_path.read_bytes()).hexdigest() == sha256
+        return (
+            hashlib.sha256(xml_path.read_bytes()).hexdigest() == sha256
+            and envelope_path.read_bytes() == envelope
+        )

@@ -50,6 +50,7 @@ from abonnement.invoicing.documents import (
     Snapshot,
     build_snapshot,
     credit_note_snapshot,
+    einvoice_endpoint,
     order_contexts,
     seller_party,
 )
@@ -575,29 +576,38 @@ def build_outgoing(delivery: Delivery, *, now: datetime) -> Outgoing:
         valid, findings = stored.valid, list(stored.findings)
         if valid is None:
             # Rendered while the rules were missing: validate now (the row stays as it is).
-            from abonnement.invoicing.validation import RulesUnavailable, validate_ubl
-
-            try:
-                report = validate_ubl(bytes(stored.content))
-            except RulesUnavailable as error:
-                raise DeliveryRefused(
-                    f"the e-invoice could not be validated: {error}", ["RULES"]
-                ) from None
-            valid, findings = report.valid, report.as_json()
+            valid, findings = _validated(bytes(stored.content))
+        details = BillingDetails.objects.filter(organization_id=delivery.organization_id).first()
+        document, sha256 = file_of(stored), stored.sha256
+        if details is not None and details.einvoice_address:
+            # A resend goes where the billing details say now; the document must name the
+            # same receiver as its routing, so one issued to an older address is re-addressed
+            # (only the buyer's electronic address changes) and validated again.
+            scheme, identifier = einvoice_endpoint(details.einvoice_address)
+            if identifier and (scheme, identifier) != (
+                snapshot.buyer.endpoint_scheme,
+                snapshot.buyer.endpoint_id,
+            ):
+                snapshot = replace(
+                    snapshot,
+                    buyer=replace(snapshot.buyer, endpoint_scheme=scheme, endpoint_id=identifier),
+                )
+                content = render_ubl(snapshot)
+                document = File(document.filename, document.content_type, content)
+                sha256 = hashlib.sha256(content).hexdigest()
+                valid, findings = _validated(content)
         if not valid:
             rule_ids = sorted({f["rule_id"] for f in findings if f["flag"] == "fatal"})
             raise DeliveryRefused(
                 "the e-invoice fails the official rules: " + ", ".join(rule_ids), rule_ids
             )
-        details = BillingDetails.objects.filter(organization_id=delivery.organization_id).first()
-        document = file_of(stored)
         routing: dict[str, Any] = {
             "document_id": str(subject_row.pk),
             "document_number": snapshot.number,
             "document_type": subject_row.document_type,
             "format": "peppol-bis-billing-3.0-ubl",
             "file": document.filename,
-            "sha256": stored.sha256,
+            "sha256": sha256,
             "size": len(document.content),
             "receiver": {
                 "name": snapshot.buyer.name,
@@ -630,6 +640,17 @@ def build_outgoing(delivery: Delivery, *, now: datetime) -> Outgoing:
     return Outgoing(
         str(delivery.pk), delivery.channel, subject, body, to=to, cc=cc, attachments=[pdf]
     )
+
+
+def _validated(content: bytes) -> tuple[bool, list[dict[str, str]]]:
+    """An e-invoice checked against the official rules just before it is sent."""
+    from abonnement.invoicing.validation import RulesUnavailable, validate_ubl
+
+    try:
+        report = validate_ubl(content)
+    except RulesUnavailable as error:
+        raise DeliveryRefused(f"the e-invoice could not be validated: {error}", ["RULES"]) from None
+    return report.valid, report.as_json()
 
 
 def _subject_name(delivery: Delivery) -> str:
