@@ -420,6 +420,8 @@ def test_a_rollover_records_its_events_in_the_batch_and_publishes_them(
         ("subscription.renewed", str(org.pk)),
     ]
     assert set(OutboxEvent.objects.values_list("occurred_at", flat=True)) == {july}
+    # Too many per batch to read in its transaction: read when published (payloads.py).
+    assert set(OutboxEvent.objects.values_list("data_snapshot", flat=True)) == {None}
 
     assert _committed(lambda: publish_outbox(now=july)) == 2
     run_worker()
@@ -449,3 +451,180 @@ def test_a_committed_change_is_published_by_a_worker_task(
     run_worker()
     assert len(receiver.received) == 1
     assert _outbox() == []
+
+
+# --------------------------------------------------------------------------- snapshots
+# A payload reports the state the event reports: its data is read in the transaction of the
+# change, not when a worker publishes it, however long that takes.
+
+
+def test_payloads_show_the_state_of_their_change_not_of_the_publishing(
+    api: Api, org: Any, writer: str, vendor: str, receiver: Receiver, fast_retries: None
+) -> None:
+    endpoint = register(
+        api, vendor, receiver.url, ["subscription.updated", "user.activated", "user.deactivated"]
+    )
+    created = api.post(
+        f"/organizations/{org.pk}/users", writer, {"email": "u@t.example", "name": "Ursula"}
+    )
+    user_id = created.body["user"]["id"]
+    deactivated = api.post(
+        f"/organizations/{org.pk}/users/{user_id}/deactivate", writer, {"license": "keep"}
+    )
+    assert deactivated.status == 200
+    twelve = api.put(f"/organizations/{org.pk}/subscription/licenses", writer, {"licenses": 12})
+    fourteen = api.put(f"/organizations/{org.pk}/subscription/licenses", writer, {"licenses": 14})
+    assert WebhookMessage.objects.count() == 0  # nothing published yet: the worker runs now
+    run_worker()
+
+    payloads = [verified(endpoint["secret"], m) for m in receiver.received]
+    assert [p["type"] for p in payloads] == [
+        "user.activated",
+        "user.deactivated",
+        "subscription.updated",
+        "subscription.updated",
+    ]
+    activated, gone, at_twelve, at_fourteen = (p["data"] for p in payloads)
+    assert activated["user"] == {
+        "id": user_id,
+        "email": "u@t.example",
+        "name": "Ursula",
+        "active": True,
+        "permissions": [],
+    }
+    assert gone["user"] == {**activated["user"], "active": False}
+    assert at_twelve["subscription"]["current_period"]["licenses"] == 12
+    assert at_fourteen["subscription"]["current_period"]["licenses"] == 14
+    assert at_twelve["subscription"] == twelve.body["subscription"]
+    assert at_fourteen["subscription"] == fourteen.body["subscription"]
+    assert {p["timestamp"] for p in payloads} == {"2027-01-15T10:00:00Z"}
+
+
+def test_a_snapshot_is_sent_as_the_presenters_wrote_it(
+    api: Api, org: Any, writer: str, vendor: str, receiver: Receiver, fast_retries: None
+) -> None:
+    register(api, vendor, receiver.url, ["subscription.updated"])
+    Api(Client()).put(f"/organizations/{org.pk}/subscription/licenses", writer, {"licenses": 12})
+    (row,) = OutboxEvent.objects.all()
+    assert row.data_snapshot is not None
+    snapshot = json.loads(row.data_snapshot)
+    assert list(snapshot) == ["organization_id", "subscription"]
+    assert snapshot["subscription"]["current_period"]["licenses"] == 12
+    _publish_now()
+    run_worker()
+    (message,) = receiver.received
+    body = message.body.decode()
+    assert body.endswith(',"data":' + row.data_snapshot + "}")  # byte for byte, keys in order
+    assert body.startswith('{"type":"subscription.updated","timestamp":"2027-01-15T10:00:00Z",')
+
+
+def test_an_outbox_row_written_before_snapshots_existed_is_read_when_published(
+    api: Api, org: Any, writer: str, vendor: str, receiver: Receiver, fast_retries: None
+) -> None:
+    created = api.post(
+        f"/organizations/{org.pk}/users", writer, {"email": "u@t.example", "name": "Ursula"}
+    )
+    endpoint = register(api, vendor, receiver.url, ["user.activated", "subscription.updated"])
+    user_id = created.body["user"]["id"]
+    # As the migration leaves them: the event's own data, no snapshot.
+    OutboxEvent.objects.bulk_create(
+        [
+            OutboxEvent(
+                event_type="user.activated",
+                organization_id=org.pk,
+                data={"user_id": user_id},
+                occurred_at=NOW,
+            ),
+            OutboxEvent(
+                event_type="subscription.updated",
+                organization_id=org.pk,
+                data={},
+                occurred_at=NOW,
+            ),
+        ]
+    )
+    assert list(OutboxEvent.objects.values_list("data_snapshot", flat=True)) == [None, None]
+    shown = api.get(f"/organizations/{org.pk}/subscription", writer).body
+
+    assert _committed(lambda: publish_outbox(now=NOW)) == 2
+    run_worker()
+    payloads = {p["type"]: p for p in (verified(endpoint["secret"], m) for m in receiver.received)}
+    assert sorted(payloads) == ["subscription.updated", "user.activated"]
+    assert payloads["user.activated"]["data"] == {
+        "organization_id": str(org.pk),
+        "user": created.body["user"],
+    }
+    assert payloads["subscription.updated"]["data"] == {
+        "organization_id": str(org.pk),
+        "subscription": shown,
+    }
+    assert payloads["subscription.updated"]["timestamp"] == "2027-01-15T10:00:00Z"
+    assert _outbox() == []
+
+
+def test_snapshots_of_a_batch_take_a_fixed_number_of_queries(
+    api: Api, catalog: None, vendor: str, receiver: Receiver
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from abonnement.accounts.models import User
+    from abonnement.notifications.services import record_events
+    from tests.conftest import make_organization
+
+    register(
+        api,
+        vendor,
+        receiver.url,
+        ["subscription.updated", "feature.enabled", "user.activated", "organization.created"],
+    )
+    orgs = [make_organization(name=f"Org {i}", admin_email=f"admin{i}@t.example") for i in range(4)]
+    OutboxEvent.objects.all().delete()
+
+    def events(organizations: list[Any]) -> list[Event]:
+        return [
+            event
+            for o in organizations
+            for event in (
+                Event("organization.created", str(o.pk), {}, at=NOW),
+                Event("subscription.updated", str(o.pk), {}, at=NOW),
+                Event("feature.enabled", str(o.pk), {"feature": "sso"}, at=NOW),
+                Event(
+                    "user.activated",
+                    str(o.pk),
+                    {"user_id": str(User.objects.get(organization=o).pk)},
+                    at=NOW,
+                ),
+            )
+        ]
+
+    counts = []
+    for organizations in (orgs[:1], orgs):
+        batch = events(organizations)
+        with CaptureQueriesContext(connection) as queries, transaction.atomic():
+            record_events(batch)
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    assert OutboxEvent.objects.filter(data_snapshot__isnull=True).count() == 0
+    assert OutboxEvent.objects.count() == 5 * 4
+
+
+def test_feature_snapshots_read_in_a_batch_match_the_feature_states(
+    api: Api, org: Any, writer: str
+) -> None:
+    from abonnement.features.schemas import feature_out
+    from abonnement.features.selectors import feature_states
+    from abonnement.notifications.payloads import build_data
+    from abonnement.subscriptions.selectors import get_subscription
+
+    api.put(f"/organizations/{org.pk}/features/sso", writer, {"enabled": True})
+    expected = {
+        state.feature.code: feature_out(state)
+        for state in feature_states(subscription=get_subscription(org.pk))
+    }
+    codes = sorted(expected)
+    data = build_data(
+        [Event("feature.enabled", str(org.pk), {"feature": c}, at=NOW) for c in codes]
+    )
+    assert [d["feature"] for d in data] == [expected[c] for c in codes]
+    assert expected["sso"]["enabled"] is True

@@ -8,6 +8,12 @@ Services call ``emit``; interested apps register a listener with ``subscribe`` i
 - ``in_transaction=True``: runs at once, inside the caller's transaction, to write what must
   exist exactly when the change does (the webhook outbox): both commit or neither does. It
   only writes rows; work that talks to the outside world is left for after the commit.
+
+An event is by default reported as things stand when it is emitted: the webhook outbox takes
+a snapshot of its payload then, so a later change cannot show through. ``snapshot=False``
+leaves the payload to be read when it is published; only a bulk path whose events are too
+many to read in its transaction sets it, for events whose payload a later change does not
+alter (see ``notifications/payloads.py``).
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ class Event:
     organization_id: str
     data: dict[str, Any] = field(default_factory=dict)
     at: datetime = field(kw_only=True)  # the business time of the change
+    # False: the webhook payload is read when published, not with the change (bulk paths).
+    snapshot: bool = field(default=True, kw_only=True)
 
 
 Listener = Callable[[Sequence[Event]], None]

@@ -44,8 +44,12 @@ class OutboxEvent(models.Model):
     id = models.BigAutoField(primary_key=True)
     event_type = models.CharField(max_length=60)
     organization_id = models.UUIDField()
-    data = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+    data = models.JSONField(default=dict, encoder=DjangoJSONEncoder)  # the event's own data
     occurred_at = models.DateTimeField()
+    # The payload's ``data`` read in the transaction of the change, as the JSON text that is
+    # sent (text, not jsonb, which would reorder its keys). Null: read when published (the
+    # rollover's events, and rows written before snapshots existed); see payloads.py.
+    data_snapshot = models.TextField(null=True, blank=True)
 
 
 class WebhookMessage(models.Model):

@@ -207,22 +207,36 @@ def _wanted_event_types() -> set[str]:
     }
 
 
+def _encoded(data: dict[str, Any]) -> str:
+    return json.dumps(data, cls=NinjaJSONEncoder, separators=(",", ":"))
+
+
 def record_events(events: Sequence[Event]) -> None:
     """The in-transaction listener (``core.events``): the events an enabled endpoint wants
-    go into the outbox with the change, to be published as soon as it commits."""
+    go into the outbox with the change, to be published as soon as it commits.
+
+    Each carries the snapshot of its payload's ``data``, read here, in the transaction of
+    the change, with a fixed number of queries per event type for the batch, unless it was
+    emitted with ``snapshot=False`` (then it is read when published; see ``payloads``)."""
+    from abonnement.notifications.payloads import build_data
+
     wanted = _wanted_event_types()
     chosen = [event for event in events if event.type in wanted]
     if not chosen:
         return
-    rows = OutboxEvent.objects.bulk_create(
-        OutboxEvent(
+    snapshots = iter([_encoded(data) for data in build_data([e for e in chosen if e.snapshot])])
+    rows = []
+    for event in chosen:
+        row = OutboxEvent(
             event_type=event.type,
             organization_id=uuid.UUID(event.organization_id),
             data=event.data,
             occurred_at=event.at,
         )
-        for event in chosen
-    )
+        if event.snapshot:
+            row.data_snapshot = next(snapshots)
+        rows.append(row)
+    OutboxEvent.objects.bulk_create(rows)
     ids = [row.pk for row in rows]
     transaction.on_commit(lambda: _enqueue_publishing(ids))
 
@@ -276,7 +290,13 @@ def _publish_outbox(
         if not taken:
             return []
         _publish(
-            [Event(r.event_type, str(r.organization_id), r.data, at=r.occurred_at) for r in taken],
+            [
+                _Recorded(
+                    Event(r.event_type, str(r.organization_id), r.data, at=r.occurred_at),
+                    r.data_snapshot,
+                )
+                for r in taken
+            ],
             now=now,
         )
         ids = [r.pk for r in taken]
@@ -284,23 +304,39 @@ def _publish_outbox(
     return ids
 
 
-def _publish(events: Sequence[Event], *, now: datetime) -> None:
-    from abonnement.notifications.payloads import build_payloads
+@dataclass(frozen=True)
+class _Recorded:
+    event: Event
+    data: str | None  # the snapshot of the payload's data (JSON); None: read it now
+
+
+def _publish(recorded: Sequence[_Recorded], *, now: datetime) -> None:
+    """One message per event (its payload's ``data`` the snapshot taken with the change, or
+    read now, for the batch at once, where there is none) and one delivery per endpoint."""
+    from abonnement.notifications.payloads import build_data
 
     endpoints = list(WebhookEndpoint.objects.filter(enabled=True).only("id", "events"))
     wanted = {event_type for endpoint in endpoints for event_type in endpoint.events}
-    chosen = [event for event in events if event.type in wanted]
+    chosen = [r for r in recorded if r.event.type in wanted]
     if not chosen:
         return
-    payloads = build_payloads(chosen)
+    read = iter(build_data([r.event for r in chosen if r.data is None]))
+    payloads = [
+        {
+            "type": r.event.type,
+            "timestamp": r.event.at,
+            "data": next(read) if r.data is None else json.loads(r.data),
+        }
+        for r in chosen
+    ]
     messages: list[WebhookMessage] = []
     deliveries: list[WebhookDelivery] = []
-    for event, payload in zip(chosen, payloads, strict=True):
+    for event, payload in zip((r.event for r in chosen), payloads, strict=True):
         message = WebhookMessage(
             id=f"msg_{uuid.uuid4().hex}",
             event_type=event.type,
             organization_id=uuid.UUID(event.organization_id),
-            body=json.dumps(payload, cls=NinjaJSONEncoder, separators=(",", ":")),
+            body=_encoded(payload),
             created_at=event.at,
         )
         messages.append(message)

@@ -765,6 +765,7 @@ def _roll_claimed(
                         organization,
                         {"period": {"start": str(start), "end": str(end)}},
                         at=now,
+                        snapshot=False,
                     )
                 )
                 events.append(
@@ -773,6 +774,7 @@ def _roll_claimed(
                         organization,
                         {"order_id": str(d.to_uuid(order_id))},
                         at=now,
+                        snapshot=False,
                     )
                 )
         emit_many(events)
