@@ -27,6 +27,17 @@ def pytest_configure(config: pytest.Config) -> None:
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 
+@pytest.fixture(autouse=True)
+def _english_between_tests() -> Any:
+    """A portal request leaves its language active in the test process; every test starts
+    and ends in the default language, so the order tests run in never changes a message."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.activate("en")
+
+
 def make_catalog() -> None:
     """Editions basic / pro / enterprise; EUR and SEK; one price rise on 2027-07-01."""
     from abonnement.catalog.models import (
