@@ -240,3 +240,38 @@ def test_a_retry_of_a_body_too_deep_replays_the_refusal(api: Api, org: Any, writ
     other = api.put(path, writer, {"licenses": 13}, headers=headers)
     assert (other.status, other.code) == (422, "idempotency_key_reused")
     assert licence_orders(org) == 0
+
+
+def test_the_migration_restamps_business_clock_keys_instead_of_forgetting_them(
+    db: Any,
+) -> None:
+    import importlib
+
+    from django.apps import apps
+
+    from abonnement.accounts.services import create_vendor_token
+    from tests.conftest import NOW, VENDOR
+
+    migration = importlib.import_module(
+        "abonnement.idempotency.migrations.0002_forget_business_clock_stamps"
+    )
+    token = create_vendor_token(name="CI", actor=VENDOR, now=NOW).token
+    now = timezone.now()
+    ahead = now + timedelta(days=400)  # stamped by a simulated clock running ahead
+    fresh = now - timedelta(hours=1)  # stamped in real time: left as it is
+    IdempotencyRecord.objects.create(
+        token=token, key="ahead", fingerprint="f", created_at=ahead, expires_at=ahead
+    )
+    IdempotencyRecord.objects.create(
+        token=token,
+        key="fresh",
+        fingerprint="f",
+        created_at=fresh,
+        expires_at=fresh + timedelta(hours=24),
+    )
+    migration.restamp_future_stamps(apps, None)
+    restamped = IdempotencyRecord.objects.get(key="ahead")
+    assert now <= restamped.created_at <= timezone.now()
+    assert restamped.expires_at - restamped.created_at == timedelta(hours=24)
+    kept = IdempotencyRecord.objects.get(key="fresh")
+    assert (kept.created_at, kept.expires_at) == (fresh, fresh + timedelta(hours=24))
