@@ -17,7 +17,7 @@ from abonnement.orders.models import Order
 from abonnement.subscriptions.models import Subscription
 from abonnement.subscriptions.rollover import roll_over_subscriptions
 from abonnement.subscriptions.services import set_license_count
-from tests.conftest import admin_of, make_organization
+from tests.conftest import NOW, admin_of, make_organization
 
 pytestmark = pytest.mark.django_db
 
@@ -117,3 +117,34 @@ def test_the_command_exits_1_when_subscriptions_are_held(catalog: None, capsys: 
         "1 subscriptions not rolled over (they stay due): "
         "The price list has no SEK price for license:pro."
     )
+
+
+def test_an_add_on_without_a_price_holds_back_only_those_who_renew_it(catalog: None) -> None:
+    from abonnement.features.services import set_feature_enabled
+    from abonnement.subscriptions.models import SubscriptionAddOn
+
+    plain = swedish()
+    with_sso = make_organization(
+        name="Svensk SSO AB",
+        vat_number="SE556036079301",
+        country="SE",
+        currency="SEK",
+        admin_email="admin@sso.example",
+    )
+    set_feature_enabled(
+        organization=with_sso, code="sso", enabled=True, actor=admin_of(with_sso), now=NOW
+    )
+    Price.objects.filter(product="add_on:sso", currency="SEK").delete()
+    before = snapshot(with_sso)
+    result = roll_over_subscriptions(now=datetime(2027, 7, 2, 7, 0, tzinfo=UTC))
+    held = Subscription.objects.get(organization=with_sso).pk
+    assert (result.transitions, result.held) == (1, {held})
+    assert result.problems == {"The price list has no SEK price for add_on:sso."}
+    assert snapshot(with_sso) == before
+    assert SubscriptionAddOn.objects.get(subscription_id=held).in_next is True
+    # The subscription that does not renew SSO rolled over; its period's add-on prices
+    # leave SSO out, so buying it later in the period is refused rather than mispriced.
+    rolled = Subscription.objects.get(organization=plain)
+    assert rolled.current_period_start == date(2027, 7, 1)
+    assert "sso" not in rolled.add_on_prices
+    assert rolled.add_on_prices["scim"] == "33.0000"  # 3 × 11, from the 2026 list

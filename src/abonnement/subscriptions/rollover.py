@@ -508,9 +508,11 @@ def _price_group(
     unit_key = (list_id, edition_id, currency, pack_id)
     if unit_key not in units:
         codes = [catalog.features[f].code for f in catalog.add_ons_by_edition.get(edition_id, ())]
-        snapshot = {
-            code: f"{book.price(add_on_product(code), currency):.4f}" for code in sorted(codes)
-        }
+        # The add-on prices of the period, for buying one later in it; an add-on without
+        # a price is left out (buying it is refused then) and holds back only the
+        # subscriptions that renew it (see _hold_unpriced_add_ons).
+        prices = {code: book.get(add_on_product(code), currency) for code in sorted(codes)}
+        snapshot = {code: f"{price:.4f}" for code, price in prices.items() if price is not None}
         units[unit_key] = (
             *unit_key,
             d.price(book.price(license_product(catalog.editions[edition_id].code), currency)),
@@ -521,10 +523,8 @@ def _price_group(
         add_on_key = (list_id, edition_id, currency, feature_id)
         if add_on_key not in add_on_prices:
             code = catalog.features[feature_id].code
-            add_on_prices[add_on_key] = (
-                *add_on_key,
-                d.price(book.price(add_on_product(code), currency)),
-            )
+            price = book.get(add_on_product(code), currency)
+            add_on_prices[add_on_key] = (*add_on_key, None if price is None else d.price(price))
 
 
 def _roll_batch(
@@ -656,6 +656,13 @@ def _roll_claimed(
                 AND ap.feature_id = a.feature_id
             JOIN {feature} f ON f.id = a.feature_id"""
         )
+    unpriced_add_ons = _hold_unpriced_add_ons()
+    if unpriced_add_ons:
+        held.update(unpriced_add_ons)
+        claimed -= len(unpriced_add_ons)
+        if not claimed:
+            return _Batch(0, 0, (last_end, last_id), held)
+    with connection.cursor() as cursor:
         add_on_total = (
             "(SELECT SUM(x.amount) FROM rollover_claim_add_on x WHERE x.subscription_id = c.id)"
         )
@@ -848,6 +855,29 @@ def _roll_claimed(
             for e in entries
         )
     return _Batch(claimed, order_count, (last_end, last_id), held)
+
+
+def _hold_unpriced_add_ons() -> dict[int, MissingPrice]:
+    """Take out of the batch the subscriptions whose next period renews an add-on that has
+    no price (its staged price is NULL): renewing them without it would end the add-on."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT x.subscription_id, x.code, c.currency FROM rollover_claim_add_on x "
+            "JOIN rollover_claim c ON c.id = x.subscription_id WHERE x.price IS NULL "
+            "ORDER BY x.subscription_id, x.code"
+        )
+        held: dict[int, MissingPrice] = {}
+        for subscription_id, code, currency in cursor.fetchall():
+            held.setdefault(subscription_id, MissingPrice(add_on_product(code), currency))
+        if held:
+            for table, column in (
+                ("rollover_claim_add_on", "subscription_id"),
+                ("rollover_claim", "id"),
+            ):
+                cursor.executemany(
+                    f"DELETE FROM {table} WHERE {column} = %s", [(pk,) for pk in held]
+                )
+    return held
 
 
 def _hold_unpriced(unpriced: dict[tuple[Any, ...], MissingPrice]) -> dict[int, MissingPrice]:
