@@ -746,3 +746,18 @@ class TestTransferVatNumber:
         # Before the transfer's date the old number is in force, so bringing it forward is fine.
         change = self.transfer(org, vat_number=NEW_VAT, effective_date=date(2027, 2, 1))
         assert change.old_vat_number == "FI23456780"
+
+
+def test_applying_due_vat_numbers_reads_only_organisations_out_of_date(catalog: None) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    orgs = [make_organization(name=f"Oy {n}", admin_email=f"a{n}@x.example") for n in range(3)]
+    for org in orgs:
+        TestTransferVatNumber().transfer(org, effective_date=date(2027, 3, 1))
+    march = datetime(2027, 3, 1, 10, 0, tzinfo=UTC)
+    assert apply_due_vat_numbers(now=march) == 3
+    # Up to date: one query finds nothing to do, whatever the number of transfers.
+    with CaptureQueriesContext(connection) as queries:
+        assert apply_due_vat_numbers(now=march) == 0
+    assert len(queries) == 1

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Min
+from django.db.models import F, Min, OuterRef, Subquery
 from django.utils.translation import gettext as _
 
 from abonnement.accounts import permissions
@@ -505,14 +505,23 @@ def apply_due_vat_numbers(*, now: datetime) -> int:
     Idempotent and safe to run concurrently (each organisation is updated under its lock).
     """
     today = clock.business_date(now)
+    # Only organisations whose stored number differs from the one in force (the new number
+    # of the latest-recorded transfer effective by today, as ``vat_number_on`` reads it):
+    # one query, however many transfers were ever recorded.
+    latest = (
+        VatNumberChange.objects.filter(organization=OuterRef("pk"), effective_date__lte=today)
+        .order_by("-recorded_at", "-id")
+        .values("new_vat_number")[:1]
+    )
     candidates = (
-        VatNumberChange.objects.filter(effective_date__lte=today)
-        .values_list("organization_id", flat=True)
-        .distinct()
+        Organization.objects.annotate(in_force=Subquery(latest))
+        .filter(in_force__isnull=False)
+        .exclude(vat_number=F("in_force"))
+        .values_list("pk", flat=True)
     )
     changed = 0
     for organization_id in list(candidates):
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             locked = Organization.objects.select_for_update(no_key=True).get(pk=organization_id)
             in_force = vat_number_on(locked, today)
             if locked.vat_number != in_force:
