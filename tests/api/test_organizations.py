@@ -279,7 +279,7 @@ def test_a_missing_price_list_is_an_error_on_the_field_the_caller_names(catalog:
         with pytest.raises(ValidationFailed) as refused:
             call(date(2020, 1, 1), field="start_date")
         assert [(e.field, e.message) for e in refused.value.errors] == [
-            ("start_date", "No price list is in force on 2020-01-01.")
+            ("start_date", "No price list is in force on 1 Jan 2020.")
         ]
     with pytest.raises(ValidationFailed) as default:
         price_book_on(date(2020, 1, 1))
@@ -292,7 +292,7 @@ def test_a_start_before_any_price_list_is_an_error_on_start_date(
     reply = api.post("/organizations", vendor, PROVISION | {"start_date": "2020-01-01"})
     assert (reply.status, reply.code) == (422, "validation_error")
     assert reply.body["errors"] == [
-        {"field": "start_date", "message": "No price list is in force on 2020-01-01."}
+        {"field": "start_date", "message": "No price list is in force on 1 Jan 2020."}
     ]
     assert not Organization.objects.filter(name=PROVISION["name"]).exists()
     assert not User.objects.filter(email=PROVISION["admin"]["email"]).exists()
@@ -304,7 +304,7 @@ def test_a_catalogue_day_before_any_price_list_is_an_error_on_at(
     reply = api.get("/catalog?at=1900-01-01", vendor)
     assert (reply.status, reply.code) == (422, "validation_error")
     assert reply.body["errors"] == [
-        {"field": "at", "message": "No price list is in force on 1900-01-01."}
+        {"field": "at", "message": "No price list is in force on 1 Jan 1900."}
     ]
 
 

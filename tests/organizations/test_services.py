@@ -668,7 +668,7 @@ class TestTransferVatNumber:
         assert self.refused(org, effective_date=day) == [
             (
                 "effective_date",
-                "The effective date cannot be before the organisation's first period (2027-01-01).",
+                "The effective date cannot be before the organisation's first period (1 Jan 2027).",
             )
         ]
         assert VatNumberChange.objects.count() == 0

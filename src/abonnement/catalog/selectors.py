@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db.models import Subquery
+from django.utils.translation import gettext as _
 
 from abonnement.catalog.errors import MissingPrice, UnknownEdition
 from abonnement.catalog.models import (
@@ -43,7 +44,11 @@ def price_list_in_force(day: date, *, field: str = "date") -> PriceList:
         PriceList.objects.filter(effective_from__lte=day).order_by("-effective_from").first()
     )
     if price_list is None:
-        raise ValidationFailed.single(field, f"No price list is in force on {day.isoformat()}.")
+        from abonnement.core.templatetags.portal import day as format_day
+
+        raise ValidationFailed.single(
+            field, _("No price list is in force on %(day)s.") % {"day": format_day(day)}
+        )
     return price_list
 
 

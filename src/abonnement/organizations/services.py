@@ -27,6 +27,7 @@ from abonnement.core.actor import Actor
 from abonnement.core.errors import FieldErrors, ValidationFailed
 from abonnement.core.events import Event, emit
 from abonnement.core.periods import PERIOD_MONTHS
+from abonnement.core.templatetags.portal import day as format_day
 from abonnement.core.templatetags.portal import number
 from abonnement.features.models import FeatureSwitch
 from abonnement.history.models import HistoryKind
@@ -416,7 +417,7 @@ def transfer_vat_number(
             errors.add(
                 "effective_date",
                 _("The effective date cannot be before the organisation's first period (%(date)s).")
-                % {"date": first.isoformat()},
+                % {"date": format_day(first)},
             )
         elif effective_date > today + timedelta(days=MAX_VAT_DAYS_AHEAD):
             errors.add("effective_date", _("Give an effective date within a year from today."))
