@@ -19,14 +19,6 @@ NOW = datetime(2027, 1, 15, 10, 0, tzinfo=UTC)
 VENDOR = Actor.vendor_token("Test vendor")
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    """Each test process counts rate limits in its own memory: the default cache, a folder in
-    the data directory, would be shared (and cleared) by the parallel test processes."""
-    from django.conf import settings
-
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-
-
 @pytest.fixture(autouse=True)
 def _english_between_tests() -> Any:
     """A portal request leaves its language active in the test process; every test starts

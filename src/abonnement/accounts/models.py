@@ -120,3 +120,18 @@ class ApiToken(models.Model):
                 name="token_vendor_or_organization",
             )
         ]
+
+
+class SignInFailures(models.Model):
+    """Failed sign-ins in the current window, per account or client address (a hash of it).
+
+    Counted in the database, with one atomic upsert per failure, so every web process and
+    machine counts against the same limit and no two failures are counted as one.
+    """
+
+    key = models.CharField(max_length=80, primary_key=True)
+    failures = models.PositiveIntegerField()
+    window_ends = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.failures} until {self.window_ends:%Y-%m-%d %H:%M}"

@@ -168,38 +168,28 @@ AUTH_PASSWORD_VALIDATORS = [
 
 
 def _caches(url: str) -> dict[str, dict[str, object]]:
-    """ABONNEMENT_CACHE_URL: where the rate-limit counters live.
+    """ABONNEMENT_CACHE_URL: Django's cache, where the API's per-token request counters live
+    (failed sign-ins are counted in the database, exactly, whatever the cache).
 
-    Every process that counts must see the same counters, or a limit of 5 becomes 5 per web
-    worker. The default, a folder in the data directory, is shared by all processes on one
-    machine (the web workers of ``abonnement serve``, the CLI); ``redis://`` is shared by
-    every machine; ``locmem://`` is one process's memory (tests).
+    The default, ``locmem://``, is each process's own memory: a token's rate limit then
+    holds per web process. ``redis://`` is shared by every process and machine, with atomic
+    counting.
     """
-    scheme, _, rest = url.partition("://")
-    scheme = scheme.lower()
-    if not url or scheme == "file":
-        return {
-            "default": {
-                "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-                "LOCATION": rest or str(DATA_DIR / "cache"),
-                "OPTIONS": {"MAX_ENTRIES": 10_000},
-            }
-        }
+    scheme = url.partition("://")[0].lower()
+    if not url or scheme == "locmem":
+        return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     if scheme in {"redis", "rediss", "unix"}:
         return {
             "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
         }
-    if scheme == "locmem":
-        return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     raise ImproperlyConfigured(
-        f"ABONNEMENT_CACHE_URL: expected redis://host:port/db, file:///folder or locmem://, "
-        f"not {url!r}"
+        f"ABONNEMENT_CACHE_URL: expected redis://host:port/db or locmem://, not {url!r}"
     )
 
 
 CACHES = _caches(os.environ.get("ABONNEMENT_CACHE_URL", "").strip())
-# Sign-in rate limits (failed attempts per window), counted in the cache above: per account
-# and per client address.
+# Sign-in rate limits (failed attempts per window), counted in the database per account and
+# per client address (accounts/ratelimit.py).
 SIGN_IN_LIMIT_PER_ACCOUNT = int(os.environ.get("ABONNEMENT_SIGN_IN_LIMIT_PER_ACCOUNT", "5"))
 SIGN_IN_LIMIT_PER_ADDRESS = int(os.environ.get("ABONNEMENT_SIGN_IN_LIMIT_PER_ADDRESS", "20"))
 SIGN_IN_LIMIT_WINDOW_SECONDS = int(os.environ.get("ABONNEMENT_SIGN_IN_LIMIT_WINDOW", "900"))
