@@ -444,7 +444,7 @@ class TestVatNumberTransfer:
             (
                 "0001-01-01",
                 "The effective date cannot be before the organisation&#x27;s first period "
-                "(2027-01-01).",
+                "(1 Jan 2027).",
             ),
             ("2028-01-17", "Give an effective date within a year from today."),
         ],
