@@ -78,6 +78,8 @@ DOCUMENTS_ACTOR_NAME = "Documents"
 # A worker that claimed a delivery and vanished (killed, machine lost) leaves it "sending";
 # after this long another worker may take it over.
 CLAIM_LEASE = timedelta(minutes=15)
+# Documents and deliveries younger than this still have the task enqueued with them.
+WORK_GRACE = timedelta(hours=1)
 
 
 def system_actor() -> Actor:
@@ -926,24 +928,26 @@ def requeue_missing_work(*, now: datetime) -> Requeued:
     commit and the enqueue (or a task table that was cleared) would leave an order without
     its documents, or a delivery pending for ever. This finds orders without an invoice,
     deliveries that are due, and deliveries claimed by a worker that vanished (older than
-    the lease), and enqueues them. Tasks are safe to run twice, so an order or delivery
-    whose task is merely waiting in the queue costs one no-op.
+    the lease), and enqueues them. Work younger than ``WORK_GRACE`` (business time) is
+    left to the task that was enqueued with it, so a run during a big rollover's backlog
+    does not enqueue every order twice; tasks are safe to run twice anyway.
     """
     from abonnement.invoicing.tasks import enqueue_deliveries, enqueue_order_batches
 
     at = clock.real_now()
+    settled = now - WORK_GRACE
     orders = list(
         Order.objects.filter(
             ~Exists(
                 Invoice.objects.filter(order_id=OuterRef("pk"), document_type=DocumentType.INVOICE)
             ),
-            created_at__lte=now,
+            created_at__lte=settled,
         ).values_list("pk", flat=True)
     )
     stranded = list(
         Delivery.objects.filter(
             (
-                Q(status=DeliveryStatus.PENDING)
+                Q(status=DeliveryStatus.PENDING, created_at__lte=settled)
                 & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=at))
             )
             | Q(status=DeliveryStatus.SENDING, claimed_at__lt=at - CLAIM_LEASE)
