@@ -151,3 +151,23 @@ def test_a_reopened_edition_request_is_described(language: str, text: str) -> No
     entry = HistoryEntry(kind="edition", action="edition_request_reopened", subject="Enterprise")
     with translation.override(language):
         assert _describe(entry, {}, {}) == text
+
+
+@pytest.mark.parametrize(
+    ("action", "text"),
+    [
+        ("licenses_removal_reduced", "User licences for the next period: 5 → 8"),
+        ("storage_packs_removal_reduced", "Storage packs for the next period: 5 → 8"),
+    ],
+)
+def test_a_smaller_scheduled_removal_is_described(action: str, text: str) -> None:
+    from abonnement.history.views import _describe
+
+    entry = HistoryEntry(
+        kind="licenses",
+        action=action,
+        subject="licenses",
+        before={"current": 10, "next": 5},
+        after={"current": 10, "next": 8},
+    )
+    assert _describe(entry, {}, {}) == text

@@ -89,6 +89,27 @@ class TestSetLicenseCount:
         )
         assert actions == ["licenses_removal_scheduled", "licenses_removal_cancelled"]
 
+    def test_each_change_of_a_scheduled_removal_is_named_for_what_it_does(
+        self, org: Any, admin: Actor
+    ) -> None:
+        for licences in (7, 5, 8, 10):
+            set_license_count(organization=org, licenses=licences, actor=admin, now=NOW)
+        entries = list(
+            HistoryEntry.objects.filter(organization=org, kind="licenses")
+            .order_by("id")
+            .values_list("action", "before", "after")
+        )
+        assert entries == [
+            (
+                "licenses_removal_scheduled",
+                {"current": 10, "next": 10},
+                {"current": 10, "next": 7},
+            ),
+            ("licenses_removal_scheduled", {"current": 10, "next": 7}, {"current": 10, "next": 5}),
+            ("licenses_removal_reduced", {"current": 10, "next": 5}, {"current": 10, "next": 8}),
+            ("licenses_removal_cancelled", {"current": 10, "next": 8}, {"current": 10, "next": 10}),
+        ]
+
     def test_same_number_changes_nothing(self, org: Any, admin: Actor) -> None:
         before = state(org)
         result = set_license_count(organization=org, licenses=10, actor=admin, now=NOW)

@@ -211,13 +211,15 @@ def _describe(entry: HistoryEntry, features: dict[str, str], editions: dict[str,
             "number": after.get("number", ""),
             "amount": _stored_money(after.get("total"), after.get("currency")),
         }
+    next_licences = _("User licences for the next period: %(old)s → %(new)s")
+    next_storage = _("Storage packs for the next period: %(old)s → %(new)s")
     texts = {
         "licenses_bought": _("User licences bought: %(old)s → %(new)s"),
-        "licenses_removal_scheduled": _("User licences for the next period: %(old)s → %(new)s"),
+        "licenses_removal_scheduled": next_licences,
+        "licenses_removal_reduced": next_licences,
         "storage_packs_bought": _("Storage packs bought: %(old)s → %(new)s"),
-        "storage_packs_removal_scheduled": _(
-            "Storage packs for the next period: %(old)s → %(new)s"
-        ),
+        "storage_packs_removal_scheduled": next_storage,
+        "storage_packs_removal_reduced": next_storage,
     }
     if action in texts:
         if action.endswith("_bought"):

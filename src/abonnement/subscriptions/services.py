@@ -292,10 +292,12 @@ def _apply_plan(
     subscription.save(update_fields=[field, f"{field}_next", "updated_at"])
     if plan.line is not None:
         action = "bought"
-    elif plan.next < before["next"] or plan.next < before["current"]:
-        action = "removal_scheduled"
-    else:
+    elif plan.next == plan.current:
         action = "removal_cancelled"
+    elif plan.next < before["next"]:
+        action = "removal_scheduled"  # a removal, or a bigger one
+    else:
+        action = "removal_reduced"  # still a removal, a smaller one
     record(
         organization_id=subscription.organization_id,
         actor=actor,
