@@ -1,5 +1,4 @@
-"""The sign-in limit counts in the database, exactly, for every process and machine; the
-API's request counters live in the cache that ABONNEMENT_CACHE_URL names."""
+"""The sign-in limit counts in the database, exactly, for every process and machine."""
 
 from __future__ import annotations
 
@@ -8,38 +7,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 
 from abonnement.accounts import ratelimit
 from abonnement.accounts.models import SignInFailures
-from abonnement.config.settings import _caches
 
 pytestmark = pytest.mark.django_db
-
-
-def test_the_default_cache_is_the_processs_memory() -> None:
-    expected = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    assert _caches("") == expected
-    assert _caches("locmem://") == expected
-
-
-@pytest.mark.parametrize(
-    "url", ["redis://127.0.0.1:6379/0", "rediss://cache.example:6380/1", "unix:///run/r.sock"]
-)
-def test_redis_urls_use_djangos_redis_cache(url: str) -> None:
-    assert _caches(url) == {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
-    }
-
-
-@pytest.mark.parametrize("url", ["memcached://127.0.0.1:11211", "file:///srv/cache"])
-def test_an_unknown_cache_url_stops_the_start(url: str) -> None:
-    with pytest.raises(ImproperlyConfigured) as refused:
-        _caches(url)
-    assert str(refused.value) == (
-        f"ABONNEMENT_CACHE_URL: expected redis://host:port/db or locmem://, not {url!r}"
-    )
 
 
 def failures() -> dict[str, int]:

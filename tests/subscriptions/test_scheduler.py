@@ -221,7 +221,7 @@ def test_a_negative_interval_is_refused_at_start(tmp_path: Any) -> None:
         timeout=60,
     )
     assert done.returncode == 1
-    assert "ABONNEMENT_SCHEDULE_SECONDS must be 0 (off) or more seconds." in done.stderr
+    assert "ABONNEMENT_SCHEDULE_SECONDS must be 0 or more, not -5." in done.stderr
 
 
 def _transfer_dated_july(org: Any) -> None:

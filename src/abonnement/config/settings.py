@@ -20,6 +20,19 @@ def _env_bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _env_int(name: str, default: int, *, minimum: int) -> int:
+    """A whole-number setting; a typo or an out-of-range value stops the start with a clear
+    message instead of a traceback or a service that silently does nothing."""
+    text = os.environ.get(name, str(default)).strip()
+    try:
+        value = int(text)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {text!r}.") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} must be {minimum} or more, not {value}.")
+    return value
+
+
 def _secret_key() -> str:
     key = os.environ.get("ABONNEMENT_SECRET_KEY")
     if key:
@@ -190,9 +203,9 @@ def _caches(url: str) -> dict[str, dict[str, object]]:
 CACHES = _caches(os.environ.get("ABONNEMENT_CACHE_URL", "").strip())
 # Sign-in rate limits (failed attempts per window), counted in the database per account and
 # per client address (accounts/ratelimit.py).
-SIGN_IN_LIMIT_PER_ACCOUNT = int(os.environ.get("ABONNEMENT_SIGN_IN_LIMIT_PER_ACCOUNT", "5"))
-SIGN_IN_LIMIT_PER_ADDRESS = int(os.environ.get("ABONNEMENT_SIGN_IN_LIMIT_PER_ADDRESS", "20"))
-SIGN_IN_LIMIT_WINDOW_SECONDS = int(os.environ.get("ABONNEMENT_SIGN_IN_LIMIT_WINDOW", "900"))
+SIGN_IN_LIMIT_PER_ACCOUNT = _env_int("ABONNEMENT_SIGN_IN_LIMIT_PER_ACCOUNT", 5, minimum=1)
+SIGN_IN_LIMIT_PER_ADDRESS = _env_int("ABONNEMENT_SIGN_IN_LIMIT_PER_ADDRESS", 20, minimum=1)
+SIGN_IN_LIMIT_WINDOW_SECONDS = _env_int("ABONNEMENT_SIGN_IN_LIMIT_WINDOW", 900, minimum=1)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 12
@@ -211,7 +224,7 @@ EMAIL_BACKEND = os.environ.get(
 )
 EMAIL_FILE_PATH = DATA_DIR / "mail"
 EMAIL_HOST = os.environ.get("ABONNEMENT_EMAIL_HOST", "localhost")
-EMAIL_PORT = int(os.environ.get("ABONNEMENT_EMAIL_PORT", "25"))
+EMAIL_PORT = _env_int("ABONNEMENT_EMAIL_PORT", 25, minimum=1)
 EMAIL_HOST_USER = os.environ.get("ABONNEMENT_EMAIL_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("ABONNEMENT_EMAIL_PASSWORD", "")
 EMAIL_USE_TLS = _env_bool("ABONNEMENT_EMAIL_USE_TLS", False)
@@ -242,22 +255,18 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 
 # Webhooks: exponential backoff from WEBHOOK_RETRY_BASE_SECONDS, doubling per attempt.
 WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("ABONNEMENT_WEBHOOK_TIMEOUT", "10"))
-WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("ABONNEMENT_WEBHOOK_MAX_ATTEMPTS", "10"))
+WEBHOOK_MAX_ATTEMPTS = _env_int("ABONNEMENT_WEBHOOK_MAX_ATTEMPTS", 10, minimum=1)
 WEBHOOK_RETRY_BASE_SECONDS = float(os.environ.get("ABONNEMENT_WEBHOOK_RETRY_BASE", "60"))
 WEBHOOK_RETRY_MAX_SECONDS = float(os.environ.get("ABONNEMENT_WEBHOOK_RETRY_MAX", "21600"))
 WEBHOOK_DISABLE_AFTER_FAILURES = 10
 
-ROLLOVER_BATCH_SIZE = int(os.environ.get("ABONNEMENT_ROLLOVER_BATCH_SIZE", "5000"))
+ROLLOVER_BATCH_SIZE = _env_int("ABONNEMENT_ROLLOVER_BATCH_SIZE", 5000, minimum=1)
 # Sweeps that `abonnement rollover` runs side by side on PostgreSQL (SQLite always uses one).
-ROLLOVER_WORKERS = int(
-    os.environ.get("ABONNEMENT_ROLLOVER_WORKERS", str(min(4, os.cpu_count() or 1)))
-)
+ROLLOVER_WORKERS = _env_int("ABONNEMENT_ROLLOVER_WORKERS", min(4, os.cpu_count() or 1), minimum=1)
 MAX_LICENSES = 100_000
 # How often a running `abonnement worker` runs the due rollovers and reminders (seconds;
 # 0 switches the timetable off, for installations that run them from cron instead).
-SCHEDULE_SECONDS = int(os.environ.get("ABONNEMENT_SCHEDULE_SECONDS", "300"))
-if SCHEDULE_SECONDS < 0:
-    raise ImproperlyConfigured("ABONNEMENT_SCHEDULE_SECONDS must be 0 (off) or more seconds.")
+SCHEDULE_SECONDS = _env_int("ABONNEMENT_SCHEDULE_SECONDS", 300, minimum=0)
 
 LOGGING = {
     "version": 1,
@@ -275,8 +284,8 @@ EINVOICE_RULES_DIR = Path(
     )
 )
 ABONNEMENT_OUTBOX_DIR = Path(os.environ.get("ABONNEMENT_OUTBOX_DIR", DATA_DIR / "outbox"))
-PAYMENT_TERMS_DAYS = int(os.environ.get("ABONNEMENT_PAYMENT_TERMS_DAYS", "14"))
-REMINDER_DAYS = int(os.environ.get("ABONNEMENT_REMINDER_DAYS", "14"))
+PAYMENT_TERMS_DAYS = _env_int("ABONNEMENT_PAYMENT_TERMS_DAYS", 14, minimum=0)
+REMINDER_DAYS = _env_int("ABONNEMENT_REMINDER_DAYS", 14, minimum=0)
 # Delivery adapters per channel (dotted paths); "einvoice" gets the UBL and its routing.
 DELIVERY_ADAPTERS = {
     "email": os.environ.get(
@@ -286,5 +295,5 @@ DELIVERY_ADAPTERS = {
         "ABONNEMENT_EINVOICE_ADAPTER", "abonnement.invoicing.delivery.OutboxAdapter"
     ),
 }
-DELIVERY_MAX_ATTEMPTS = int(os.environ.get("ABONNEMENT_DELIVERY_MAX_ATTEMPTS", "8"))
+DELIVERY_MAX_ATTEMPTS = _env_int("ABONNEMENT_DELIVERY_MAX_ATTEMPTS", 8, minimum=1)
 DELIVERY_RETRY_BASE_SECONDS = float(os.environ.get("ABONNEMENT_DELIVERY_RETRY_BASE", "60"))
