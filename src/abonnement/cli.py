@@ -45,6 +45,26 @@ def _positive(value: str) -> int:
     return number
 
 
+def _port(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {value!r}") from None
+    if not 1 <= number <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is between 1 and 65535: {value!r}")
+    return number
+
+
+def _web_workers(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+    if not 1 <= number <= 64:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 64: {value!r}")
+    return number
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="abonnement",
@@ -60,8 +80,8 @@ def _parser() -> argparse.ArgumentParser:
     ):
         sub = commands.add_parser(name, help=text)
         sub.add_argument("--host", default="127.0.0.1")
-        sub.add_argument("--port", type=int, default=8000)
-        sub.add_argument("--workers", type=int, default=2, help="web worker processes")
+        sub.add_argument("--port", type=_port, default=8000)
+        sub.add_argument("--workers", type=_web_workers, default=2, help="web worker processes")
         if name == "demo":
             sub.add_argument("--no-serve", action="store_true", help="load the demo data and exit")
 
@@ -246,7 +266,8 @@ def _clock(args: argparse.Namespace) -> int:
 
     # Reminders that fell due while the clock moved go out as they would have (once each).
     print(f"{send_period_reminders(now=args.instant)} period-end reminders queued")
-    return 0
+    # As `rollover`: subscriptions held for want of a price need the catalogue fixed.
+    return 1 if result.held else 0
 
 
 def _serve(host: str, port: int, workers: int) -> int:

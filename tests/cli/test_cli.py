@@ -72,6 +72,9 @@ def test_rollover_runs_and_summarises(catalog: None, capsys: Any) -> None:
         ["rollover", "--workers", "two"],
         ["rollover", "--batch-size", "-5"],
         ["rollover", "--batch-size", "100001"],
+        ["serve", "--workers", "0"],
+        ["serve", "--port", "99999"],
+        ["demo", "--port", "http"],
     ],
     ids=[
         "not-iso",
@@ -82,6 +85,9 @@ def test_rollover_runs_and_summarises(catalog: None, capsys: Any) -> None:
         "workers-not-a-number",
         "negative-batch",
         "huge-batch",
+        "no-web-workers",
+        "port-out-of-range",
+        "port-not-a-number",
     ],
 )
 def test_bad_arguments_exit_2(argv: list[str], catalog: None, capsys: Any) -> None:

@@ -148,3 +148,18 @@ def test_an_add_on_without_a_price_holds_back_only_those_who_renew_it(catalog: N
     assert rolled.current_period_start == date(2027, 7, 1)
     assert "sso" not in rolled.add_on_prices
     assert rolled.add_on_prices["scim"] == "33.0000"  # 3 × 11, from the 2026 list
+
+
+def test_setting_the_clock_exits_1_when_subscriptions_are_held(
+    catalog: None, capsys: Any, settings: Any
+) -> None:
+    from abonnement.core.models import SimulatedClock
+
+    settings.SIMULATED_CLOCK = True
+    SimulatedClock.objects.create(pk=1, now=NOW)
+    make_organization()
+    swedish()
+    Price.objects.filter(product="license:pro", currency="SEK").delete()
+    assert main(["clock", "set", JULY.isoformat()]) == 1
+    out = capsys.readouterr().out
+    assert "1 subscriptions not rolled over (they stay due)" in out

@@ -91,7 +91,8 @@ def test_a_round_publishes_the_webhook_events_a_dead_process_left_in_the_outbox(
     assert done.summary() == (
         "0 period transitions, 0 renewal orders, 0 reminders queued, "
         "1 webhook events published from the outbox, 0 stranded webhook deliveries re-queued, "
-        "0 VAT numbers that came into force"
+        "0 VAT numbers that came into force, 0 orders without documents and 0 stranded "
+        "deliveries re-queued"
     )
     assert OutboxEvent.objects.count() == 0
     assert list(WebhookMessage.objects.values_list("event_type", "organization_id")) == [
@@ -134,7 +135,7 @@ def test_a_failed_round_is_logged_and_the_next_one_runs(
     timetable = Timetable(interval=0)
     calls: list[datetime] = []
 
-    def flaky_round(*, now: datetime) -> Round:
+    def flaky_round(*, now: datetime, sweep: bool = False) -> Round:
         calls.append(now)
         if len(calls) == 1:
             raise RuntimeError("database restarting")
@@ -153,7 +154,7 @@ def test_a_failed_round_is_logged_and_the_next_one_runs(
 def test_stop_ends_the_wait_between_rounds(monkeypatch: pytest.MonkeyPatch) -> None:
     ran = threading.Event()
 
-    def quiet_round(*, now: datetime) -> Round:
+    def quiet_round(*, now: datetime, sweep: bool = False) -> Round:
         ran.set()
         return Round(transitions=0, orders=0, reminders=0)
 
@@ -178,7 +179,7 @@ class _Worker:
         monkeypatch.setattr(scheduler, "run_round", self._round)
         monkeypatch.setattr("django.core.management.call_command", self._call_command)
 
-    def _round(self, *, now: datetime) -> Round:
+    def _round(self, *, now: datetime, sweep: bool = False) -> Round:
         self.rounds.set()
         return Round(transitions=0, orders=0, reminders=0)
 
@@ -252,7 +253,7 @@ def test_a_round_brings_a_vat_number_into_force_on_its_day(catalog: None) -> Non
     assert Organization.objects.get(pk=org.pk).vat_number == "FI23456780"
     done = run_round(now=JULY)
     assert done.vat_numbers == 1
-    assert done.summary().endswith("1 VAT numbers that came into force")
+    assert "1 VAT numbers that came into force" in done.summary()
     assert Organization.objects.get(pk=org.pk).vat_number == "FI23327487"
     assert run_round(now=JULY).vat_numbers == 0
 
@@ -267,3 +268,34 @@ def test_moving_the_clock_brings_a_vat_number_into_force(catalog: None) -> None:
     _transfer_dated_july(org)
     advance_clock(to=JULY, now=NOW)
     assert Organization.objects.get(pk=org.pk).vat_number == "FI23327487"
+
+
+@pytest.mark.django_db
+def test_the_sweep_for_lost_documents_runs_with_the_first_round_of_each_day(
+    catalog: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from abonnement.core import clock
+
+    make_organization()  # its first order has no documents: no task runs in this test
+    instants = iter(
+        [
+            datetime(2027, 1, 16, 8, 0, tzinfo=UTC),  # 10:00 in Helsinki, a day later
+            datetime(2027, 1, 16, 9, 0, tzinfo=UTC),  # the same business day
+            datetime(2027, 1, 17, 8, 0, tzinfo=UTC),  # the next day
+        ]
+    )
+    monkeypatch.setattr(clock, "now", lambda: next(instants))
+    timetable = Timetable(interval=0)
+    swept: list[int] = []
+    real_round = scheduler.run_round
+
+    def counting_round(*, now: datetime, sweep: bool = False) -> Round:
+        done = real_round(now=now, sweep=sweep)
+        swept.append(done.documents_requeued)
+        if len(swept) == 3:
+            timetable.stop()
+        return done
+
+    monkeypatch.setattr(scheduler, "run_round", counting_round)
+    timetable.run()
+    assert swept == [1, 0, 1]

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from django.conf import settings
 from django.db import connection
@@ -39,6 +39,8 @@ class Round:
     webhook_events: int = 0
     webhook_retries: int = 0
     vat_numbers: int = 0
+    documents_requeued: int = 0
+    deliveries_requeued: int = 0
 
     def summary(self) -> str:
         return (
@@ -46,7 +48,9 @@ class Round:
             f"{self.reminders} reminders queued, "
             f"{self.webhook_events} webhook events published from the outbox, "
             f"{self.webhook_retries} stranded webhook deliveries re-queued, "
-            f"{self.vat_numbers} VAT numbers that came into force"
+            f"{self.vat_numbers} VAT numbers that came into force, "
+            f"{self.documents_requeued} orders without documents and "
+            f"{self.deliveries_requeued} stranded deliveries re-queued"
         )
 
     @property
@@ -57,14 +61,19 @@ class Round:
             or self.webhook_events
             or self.webhook_retries
             or self.vat_numbers
+            or self.documents_requeued
+            or self.deliveries_requeued
         )
 
 
-def run_round(*, now: datetime) -> Round:
+def run_round(*, now: datetime, sweep: bool = False) -> Round:
     """One round of the timetable at ``now``: the due rollovers, the due reminders, the
     webhook events a dead process left in the outbox, the webhook deliveries whose task was
-    lost (over an hour overdue), and the VAT numbers whose transfer takes effect today."""
-    from abonnement.invoicing.services import send_period_reminders
+    lost (over an hour overdue), the VAT numbers whose transfer takes effect today, and,
+    with ``sweep`` (once a day), the documents and deliveries whose task was lost (over an
+    hour old: a full scan of the orders without an invoice, too much for every round, and
+    work still waiting in a long queue would be enqueued again each time)."""
+    from abonnement.invoicing.services import requeue_missing_work, send_period_reminders
     from abonnement.notifications.services import publish_outbox, requeue_stranded_webhooks
     from abonnement.organizations.services import apply_due_vat_numbers
     from abonnement.subscriptions.rollover import roll_over_subscriptions
@@ -77,6 +86,7 @@ def run_round(*, now: datetime) -> Round:
             " ".join(sorted(result.problems)),
         )
     reminders = send_period_reminders(now=now)
+    requeued = requeue_missing_work(now=now) if sweep else None
     return Round(
         transitions=result.transitions,
         orders=result.orders,
@@ -84,6 +94,8 @@ def run_round(*, now: datetime) -> Round:
         webhook_events=publish_outbox(now=now),
         webhook_retries=requeue_stranded_webhooks(now=now),
         vat_numbers=apply_due_vat_numbers(now=now),
+        documents_requeued=requeued.orders if requeued else 0,
+        deliveries_requeued=requeued.deliveries if requeued else 0,
     )
 
 
@@ -99,11 +111,17 @@ class Timetable:
         self.stopped = threading.Event()
         self.rounds = 0
         self.failures = 0
+        self.swept_on: date | None = None  # the business day of the last sweep for lost work
 
     def run(self) -> None:
         while not self.stopped.is_set():
             try:
-                done = run_round(now=clock.now())
+                now = clock.now()
+                today = clock.business_date(now)
+                sweep = today != self.swept_on
+                done = run_round(now=now, sweep=sweep)
+                if sweep:
+                    self.swept_on = today
                 if done.did_work:
                     logger.info("scheduled round: %s", done.summary())
             except Exception:
