@@ -165,3 +165,36 @@ def test_profile_refuses_an_unknown_language(member: Any) -> None:
     assert "Select a valid choice." in response.content.decode()
     member.refresh_from_db()
     assert member.language == "en"
+
+
+def test_behind_a_trusted_proxy_each_client_is_counted_apart(member: Any, settings: Any) -> None:
+    settings.SIGN_IN_LIMIT_PER_ADDRESS = 2
+    settings.TRUSTED_PROXIES = 1
+
+    def attempt(forwarded: str, password: str = "wrong") -> int:
+        response = Client().post(
+            "/sign-in/",
+            {"username": "admin@testi.example", "password": password},
+            REMOTE_ADDR="10.0.0.254",  # the proxy
+            HTTP_X_FORWARDED_FOR=forwarded,
+        )
+        return int(response.status_code)
+
+    # A client may write its own X-Forwarded-For; the proxy appends the address it saw.
+    assert attempt("6.6.6.6, 203.0.113.7") == 200
+    assert attempt("7.7.7.7, 203.0.113.7") == 200
+    assert attempt("198.51.100.9", PASSWORD) == 302  # another client: not limited
+    assert attempt("203.0.113.7", PASSWORD) == 429  # the same client, whatever it wrote
+
+
+def test_without_trusted_proxies_the_header_is_ignored(member: Any, settings: Any) -> None:
+    settings.SIGN_IN_LIMIT_PER_ADDRESS = 2
+    for forwarded in ("1.1.1.1", "2.2.2.2"):
+        sign_in(Client(), f"{forwarded}@testi.example", "wrong", address="10.0.0.254")
+    response = Client().post(
+        "/sign-in/",
+        {"username": "admin@testi.example", "password": PASSWORD},
+        REMOTE_ADDR="10.0.0.254",
+        HTTP_X_FORWARDED_FOR="198.51.100.9",
+    )
+    assert response.status_code == 429

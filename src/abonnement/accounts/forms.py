@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -38,7 +39,19 @@ class SignInForm(AuthenticationForm):
         self.fields["password"].label = _("Password")
 
     def _address(self) -> str:
-        return str(self.request.META.get("REMOTE_ADDR", "")) if self.request else ""
+        """The client's address: the peer's, or behind ``TRUSTED_PROXIES`` reverse proxies
+        the one the outermost of them saw (the last entries of X-Forwarded-For are the
+        proxies' own additions; anything before them the client could have written)."""
+        if self.request is None:
+            return ""
+        meta = self.request.META
+        proxies = settings.TRUSTED_PROXIES
+        if proxies:
+            forwarded = [a.strip() for a in meta.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+            forwarded = [a for a in forwarded if a]
+            if len(forwarded) >= proxies:
+                return forwarded[-proxies]
+        return str(meta.get("REMOTE_ADDR", ""))
 
     def clean(self) -> dict[str, Any]:
         email = str(self.cleaned_data.get("username") or "")

@@ -202,7 +202,9 @@ def _caches(url: str) -> dict[str, dict[str, object]]:
 
 CACHES = _caches(os.environ.get("ABONNEMENT_CACHE_URL", "").strip())
 # Sign-in rate limits (failed attempts per window), counted in the database per account and
-# per client address (accounts/ratelimit.py).
+# per client address (accounts/ratelimit.py). Behind reverse proxies, say how many: the
+# client's address is then read from X-Forwarded-For instead of the proxy's own.
+TRUSTED_PROXIES = _env_int("ABONNEMENT_TRUSTED_PROXIES", 0, minimum=0)
 SIGN_IN_LIMIT_PER_ACCOUNT = _env_int("ABONNEMENT_SIGN_IN_LIMIT_PER_ACCOUNT", 5, minimum=1)
 SIGN_IN_LIMIT_PER_ADDRESS = _env_int("ABONNEMENT_SIGN_IN_LIMIT_PER_ADDRESS", 20, minimum=1)
 SIGN_IN_LIMIT_WINDOW_SECONDS = _env_int("ABONNEMENT_SIGN_IN_LIMIT_WINDOW", 900, minimum=1)
