@@ -12,6 +12,7 @@ import copy
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 from django.conf import settings
@@ -702,47 +703,73 @@ def _sync_edition_requests(
         decided_at__gte=clock.start_of_day(subscription.current_period_start),
     ).exclude(edition_id=target.pk)
     for item in stale.order_by("id"):
-        reopened = EditionChangeRequest.objects.filter(
-            pk=item.pk, status=EditionRequestStatus.SCHEDULED
-        ).update(status=EditionRequestStatus.OPEN, response="", decided_at=None, decided_by="")
-        if reopened:
-            record(
-                organization_id=subscription.organization_id,
-                actor=actor,
-                now=now,
-                kind=HistoryKind.EDITION,
-                action="edition_request_reopened",
-                subject=item.edition.name,
-                before={"status": EditionRequestStatus.SCHEDULED.value, "response": item.response},
-                after={"status": EditionRequestStatus.OPEN.value, "request_id": item.pk},
-            )
+        _move_request(
+            subscription,
+            item,
+            EditionRequestStatus.SCHEDULED,
+            {
+                "status": EditionRequestStatus.OPEN,
+                "response": "",
+                "decided_at": None,
+                "decided_by": "",
+            },
+            action="edition_request_reopened",
+            before={"status": EditionRequestStatus.SCHEDULED.value, "response": item.response},
+            after={"status": EditionRequestStatus.OPEN.value, "request_id": item.pk},
+            actor=actor,
+            now=now,
+        )
     fulfilled = requests.filter(status=EditionRequestStatus.OPEN, edition_id=target.pk)
     if skip_id is not None:
         fulfilled = fulfilled.exclude(pk=skip_id)
     for item in fulfilled.order_by("id"):
-        answered = EditionChangeRequest.objects.filter(
-            pk=item.pk, status=EditionRequestStatus.OPEN
-        ).update(
-            status=EditionRequestStatus.SCHEDULED,
-            response="",
-            decided_at=now,
-            decided_by=actor.name,
+        _move_request(
+            subscription,
+            item,
+            EditionRequestStatus.OPEN,
+            {
+                "status": EditionRequestStatus.SCHEDULED,
+                "response": "",
+                "decided_at": now,
+                "decided_by": actor.name,
+            },
+            action="edition_request_scheduled",
+            before={"status": EditionRequestStatus.OPEN.value},
+            after={
+                "status": EditionRequestStatus.SCHEDULED.value,
+                "response": "",
+                "request_id": item.pk,
+            },
+            actor=actor,
+            now=now,
         )
-        if answered:
-            record(
-                organization_id=subscription.organization_id,
-                actor=actor,
-                now=now,
-                kind=HistoryKind.EDITION,
-                action="edition_request_scheduled",
-                subject=item.edition.name,
-                before={"status": EditionRequestStatus.OPEN.value},
-                after={
-                    "status": EditionRequestStatus.SCHEDULED.value,
-                    "response": "",
-                    "request_id": item.pk,
-                },
-            )
+
+
+def _move_request(
+    subscription: Subscription,
+    item: EditionChangeRequest,
+    expected: str,
+    changes: dict[str, Any],
+    *,
+    action: str,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    actor: Actor,
+    now: datetime,
+) -> None:
+    """One request to a new status, only if it still has the one it was read with (a
+    concurrent answer is never overwritten), with its history entry."""
+    if EditionChangeRequest.objects.filter(pk=item.pk, status=expected).update(**changes):
+        record(
+            organization_id=subscription.organization_id,
+            actor=actor,
+            now=now,
+            kind=HistoryKind.EDITION,
+            action=action,
+            subject=item.edition.name,
+            before=before,
+            after=after,
+        )
 
 
 @transaction.atomic(durable=True)
