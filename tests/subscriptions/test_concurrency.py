@@ -125,11 +125,16 @@ def test_an_error_in_one_worker_is_raised_and_its_batch_rolled_back(monkeypatch:
     generate_due_subscriptions(200, today=date(2027, 1, 15))
     real_batch = rollover._roll_batch
     calls = {"n": 0}
+    counting = threading.Lock()
 
     def failing_second_batch(**kwargs: Any) -> Any:
-        calls["n"] += 1
+        # Both workers call this at once: each takes its call's number before the batch
+        # runs, so exactly one batch (the second call) fails, whatever the interleaving.
+        with counting:
+            calls["n"] += 1
+            number = calls["n"]
         result = real_batch(**kwargs)
-        if calls["n"] == 2:
+        if number == 2:
             raise RuntimeError("worker failed")
         return result
 
