@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+from django.test import Client
 
 from abonnement.accounts.models import User
 from abonnement.history.models import HistoryEntry
@@ -211,6 +212,29 @@ def test_an_unknown_path_is_not_found_with_any_method(api: Api, writer: str, met
     assert reply.status == 404
     assert reply.headers["Content-Type"] == "application/problem+json"
     assert "Allow" not in reply.headers
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"])
+def test_the_api_root_is_not_found_with_any_method_even_with_csrf_checks(
+    org: Any, writer: str, method: str
+) -> None:
+    """``/api/v1/`` itself is no operation: a 404 problem like any unknown path under it,
+    not the portal's HTML page, nor Django's HTML CSRF refusal for a write."""
+    api = Api(Client(enforce_csrf_checks=True))
+    reply = api.call(method, "/api/v1/", writer, {"licenses": 3})
+    assert reply.status == 404
+    assert reply.headers["Content-Type"] == "application/problem+json"
+    assert "Allow" not in reply.headers
+    if method != "HEAD":
+        assert reply.body == {
+            "type": "urn:abonnement:problem:not_found",
+            "title": "Not found",
+            "status": 404,
+            "code": "not_found",
+            "detail": "There is no such API path.",
+        }
+    assert IdempotencyRecord.objects.count() == 0
+    assert licenses_of(org) == (10, 10)
 
 
 @pytest.mark.parametrize("org_id", ["not-a-uuid", "00000000-0000-0000-0000-000000000000", "%00"])

@@ -159,4 +159,11 @@ def unknown_path(request: HttpRequest, rest: str) -> None:
     raise NotFound("There is no such API path.")
 
 
+@fallback.api_operation(ANY_METHOD, "/", include_in_schema=False, auth=None)
+def api_root(request: HttpRequest) -> None:
+    """/api/v1/ itself, which ``{path:rest}`` does not match: the same problem, rather than
+    the portal's HTML 404, or Django's HTML CSRF refusal for a write."""
+    raise NotFound("There is no such API path.")
+
+
 _add_routers()
