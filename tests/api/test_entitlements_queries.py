@@ -272,3 +272,30 @@ def test_who_may_not_read_is_refused_as_before(
     refused = api.get(path_of(org), powerless)
     assert (refused.status, refused.code) == (403, "permission_denied")
     assert "ETag" not in refused.headers
+
+
+def test_if_none_match_star_is_a_304_for_an_organisation_that_exists(
+    api: Api, org: Any, writer: str
+) -> None:
+    """RFC 9110 §13.1.2: ``*`` matches any current representation, so a GET is a 304 with
+    the ETag; strong, weak and listed tags still match as before, and a stranger tag not."""
+    path = path_of(org)
+    first = api.get(path, writer)
+    etag = first.headers["ETag"]
+    for header in ("*", etag, f"W/{etag}", f'"other", {etag}'):
+        reply = api.get(path, writer, headers={"If-None-Match": header})
+        assert (reply.status, reply.content, reply.headers["ETag"]) == (304, b"", etag), header
+    other = api.get(path, writer, headers={"If-None-Match": '"other"'})
+    assert (other.status, other.content, other.headers["ETag"]) == (200, first.content, etag)
+
+
+def test_if_none_match_star_on_an_unknown_organisation_is_still_not_found(
+    api: Api, vendor: str
+) -> None:
+    reply = api.get(
+        "/organizations/00000000-0000-0000-0000-000000000000/entitlements",
+        vendor,
+        headers={"If-None-Match": "*"},
+    )
+    assert (reply.status, reply.code) == (404, "not_found")
+    assert reply.headers["Content-Type"] == "application/problem+json"

@@ -86,7 +86,7 @@ def preview_feature(request: HttpRequest, org: str, code: str) -> Any:
                 "name": "If-None-Match",
                 "in": "header",
                 "required": False,
-                "description": "The ETag of an earlier answer: 304 while nothing changed.",
+                "description": "The ETag of an earlier answer (or *): 304 while nothing changed.",
                 "schema": {"type": "string"},
             }
         ]
@@ -107,7 +107,8 @@ def get_entitlements(request: HttpRequest, org: str) -> Any:
     body = entitlements_out(found.entitlements)
     content = json.dumps(body, cls=NinjaJSONEncoder)
     etag = '"' + hashlib.sha256(content.encode()).hexdigest()[:32] + '"'
-    if etag in _etags(request.headers.get("If-None-Match", "")):
+    wanted = _etags(request.headers.get("If-None-Match", ""))
+    if etag in wanted or "*" in wanted:  # RFC 9110 13.1.2: * matches any representation
         response = HttpResponse(status=304)
     else:
         response = HttpResponse(content, content_type="application/json; charset=utf-8")
