@@ -113,6 +113,76 @@ def test_errors_are_documented_as_problem_json_and_writes_take_a_key(api: Api) -
     }
 
 
+PATCHES = {
+    ORG: ("OrganizationPatchIn", ["name", "purchase_channel"]),
+    ORG + "/users/{user}": ("UserPatchIn", ["name", "permissions"]),
+    "/api/v1/webhook-endpoints/{id}": (
+        "WebhookEndpointPatchIn",
+        ["url", "events", "description", "enabled"],
+    ),
+}
+
+
+def test_patch_bodies_do_not_offer_null_which_they_refuse(api: Api, org: Any, vendor: str) -> None:
+    """A PATCH field is left out to keep its value; ``null`` is a 422 (``patched_fields``).
+    The document must not offer what the server refuses: each field has its own type only."""
+    document = api.get("/openapi.json").body
+    schemas = document["components"]["schemas"]
+    served = {path for path, methods in document["paths"].items() if "patch" in methods}
+    assert served == set(PATCHES)
+    user = add_users(org, 1)[0]
+    hook = create_endpoint(
+        url="https://hooks.example/x", events=["order.created"], actor=VENDOR, now=NOW
+    ).endpoint
+    ids = {"org": str(org.pk), "user": str(user.pk), "id": str(hook.pk)}
+    for path, (name, fields) in PATCHES.items():
+        body = document["paths"][path]["patch"]["requestBody"]["content"]["application/json"]
+        assert body["schema"] == {"$ref": f"#/components/schemas/{name}"}
+        properties = schemas[name]["properties"]
+        assert list(properties) == fields
+        for field, schema in properties.items():
+            assert "anyOf" not in schema and "null" not in str(schema.get("type")), (name, field)
+            assert schema.get("default") is None, (name, field)
+        reply = api.patch(path.replace("/api/v1", "").format(**ids), vendor, dict.fromkeys(fields))
+        assert (reply.status, reply.code) == (422, "validation_error")
+        assert reply.body["errors"] == [
+            {"field": field, "message": "Give a value, or leave the field out."} for field in fields
+        ]
+    assert schemas["OrganizationPatchIn"]["properties"] == {
+        "name": {
+            "type": "string",
+            "title": "Name",
+            "description": "Organisation administrators too.",
+        },
+        "purchase_channel": {
+            "allOf": [{"$ref": "#/components/schemas/PurchaseChannelIn"}],
+            "title": "Purchase Channel",
+            "description": "Vendor only.",
+        },
+    }
+    assert schemas["UserPatchIn"]["properties"]["permissions"] == {
+        "type": "array",
+        "title": "Permissions",
+        "items": {"type": "string", "enum": ["manage_subscription", "manage_users"]},
+    }
+    assert schemas["WebhookEndpointPatchIn"]["properties"]["enabled"] == {
+        "type": "boolean",
+        "title": "Enabled",
+        "description": "true switches an endpoint that was switched off on again.",
+    }
+    org.refresh_from_db()
+    user.refresh_from_db()
+    hook.refresh_from_db()
+    assert (org.name, org.purchase_channel) == ("Testi Oy", "direct")
+    assert (user.name, user.manage_users, user.manage_subscription) == ("User 0", False, False)
+    assert (hook.url, hook.events, hook.description, hook.enabled) == (
+        "https://hooks.example/x",
+        ["order.created"],
+        "",
+        True,
+    )
+
+
 def test_the_docs_page_works_offline(api: Api) -> None:
     page = api.client.get("/api/v1/docs")
     assert page.status_code == 200

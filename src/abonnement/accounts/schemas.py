@@ -9,7 +9,7 @@ from ninja import Schema
 from pydantic import Field, StrictBool
 
 from abonnement.accounts.models import ApiToken, User
-from abonnement.core.schemas import ApiInput
+from abonnement.core.schemas import ApiInput, Omitted
 from abonnement.orders.schemas import OrderOut
 
 PermissionName = Literal["manage_subscription", "manage_users"]
@@ -50,8 +50,8 @@ class UserCreateIn(ApiInput):
 
 
 class UserPatchIn(ApiInput):
-    name: str | None = None
-    permissions: list[PermissionName] | None = None
+    name: str | Omitted = None
+    permissions: list[PermissionName] | Omitted = None
 
 
 class DeactivateIn(ApiInput):

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from ninja import Schema
 from pydantic import Field, field_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from abonnement.core.money import format_amount, quantize, quantize_unit
 from abonnement.core.periods import Period
@@ -82,6 +83,13 @@ def _storable(value: Any) -> Any:
             _storable(key)
             _storable(item)
     return value
+
+
+# The "not given" of a PATCH field, ``field: str | Omitted = None``: leave the field out to
+# keep its value. ``null`` still parses, so ``patched_fields`` can refuse it with a field
+# error, but the document shows only the field's own type: it must not offer a value the
+# server refuses.
+Omitted = SkipJsonSchema[None]
 
 
 class ApiInput(Schema):

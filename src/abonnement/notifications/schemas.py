@@ -8,7 +8,7 @@ from typing import Any, Literal
 from ninja import Schema
 from pydantic import Field, StrictBool
 
-from abonnement.core.schemas import ApiInput
+from abonnement.core.schemas import ApiInput, Omitted
 from abonnement.notifications.models import WebhookDelivery, WebhookEndpoint
 
 EventType = Literal[
@@ -32,10 +32,10 @@ class WebhookEndpointIn(ApiInput):
 
 
 class WebhookEndpointPatchIn(ApiInput):
-    url: str | None = None
-    events: list[EventType] | None = None
-    description: str | None = None
-    enabled: StrictBool | None = Field(
+    url: str | Omitted = None
+    events: list[EventType] | Omitted = None
+    description: str | Omitted = None
+    enabled: StrictBool | Omitted = Field(
         default=None, description="true switches an endpoint that was switched off on again."
     )
 

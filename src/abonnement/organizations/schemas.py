@@ -8,7 +8,7 @@ from typing import Any, Literal
 from ninja import Schema
 from pydantic import Field, StrictInt
 
-from abonnement.core.schemas import ApiInput
+from abonnement.core.schemas import ApiInput, Omitted
 from abonnement.organizations.models import Organization, VatNumberChange
 
 
@@ -85,8 +85,8 @@ class OrganizationCreateIn(ApiInput):
 
 
 class OrganizationPatchIn(ApiInput):
-    name: str | None = Field(default=None, description="Organisation administrators too.")
-    purchase_channel: PurchaseChannelIn | None = Field(default=None, description="Vendor only.")
+    name: str | Omitted = Field(default=None, description="Organisation administrators too.")
+    purchase_channel: PurchaseChannelIn | Omitted = Field(default=None, description="Vendor only.")
 
 
 class VatNumberTransferIn(ApiInput):
