@@ -269,6 +269,7 @@ class TestAnswerEditionRequest:
         assert '<div class="notice notice-error" role="alert">' in page
         assert "<p>This request has already been answered.</p>" in page
         assert 'name="decision"' not in page  # no second answer is offered
+        assert "answered meanwhile" not in page  # the template's comment stays a comment
         answered = EditionChangeRequest.objects.get(pk=request_.pk)
         assert (answered.status, answered.response) == ("scheduled", "OK")
         assert Subscription.objects.get(organization=org).next_edition.code == "enterprise"
