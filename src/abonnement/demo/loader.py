@@ -283,7 +283,7 @@ def _load_organizations(now: datetime) -> None:
     # 1. A Finnish company on 6-month periods, e-invoicing, with a scheduled licence removal.
     fi = provision_organization(
         name="Kaamos Consulting Oy",
-        vat_number="FI23456780",
+        vat_number="FI26537287",
         country="FI",
         currency="EUR",
         language="fi",
@@ -416,7 +416,7 @@ def _load_organizations(now: datetime) -> None:
             "invoice_language": "fi",
             "e_invoicing": {
                 "enabled": True,
-                "address": "003723456780",
+                "address": "003726537287",
                 "operator_code": "003723327487",
             },
         },
