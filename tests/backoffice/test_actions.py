@@ -536,12 +536,23 @@ class TestSearch:
             currency="SEK",
             admin_email="elsa@fjall.example",
         )
+        make_organization(
+            name="Helvetia AG",
+            vat_number="CHE-116.281.710 MWST",
+            country="CH",
+            currency="EUR",
+            admin_email="urs@helvetia.example",
+        )
         return org, other
 
     @pytest.mark.parametrize(
         ("query", "names"),
         [
-            ("", ["Fjällbyrån AB", "Testi Oy"]),
+            ("", ["Fjällbyrån AB", "Helvetia AG", "Testi Oy"]),
+            ("CHE-116.281.710 MWST", ["Helvetia AG"]),
+            ("che116281710", ["Helvetia AG"]),
+            ("116.281.710", ["Helvetia AG"]),
+            ("  ", ["Fjällbyrån AB", "Helvetia AG", "Testi Oy"]),
             ("testi", ["Testi Oy"]),
             ("FI 2345 6780", ["Testi Oy"]),
             ("556677", ["Fjällbyrån AB"]),
@@ -555,6 +566,26 @@ class TestSearch:
         response = support_client.get(reverse("backoffice:home"), {"q": query})
         assert response.status_code == 200
         assert sorted(o.name for o in response.context["search"].page) == names
+
+    def test_finds_an_organisation_by_the_vat_number_it_had_before_a_transfer(
+        self, support_client: Client, orgs: Any
+    ) -> None:
+        from abonnement.core.actor import Actor
+        from abonnement.organizations.services import transfer_vat_number
+
+        org, _other = orgs
+        transfer_vat_number(
+            organization=org,
+            vat_number="FI23327487",
+            effective_date=date(2027, 1, 15),
+            document=PDF,
+            document_name="transfer.pdf",
+            actor=Actor.vendor_token("Test vendor"),
+            now=NOW,
+        )
+        for query in ("FI-2345-6780", "FI 2332 7487"):
+            response = support_client.get(reverse("backoffice:home"), {"q": query})
+            assert [o.name for o in response.context["search"].page] == ["Testi Oy"]
 
     def test_finds_by_id(self, support_client: Client, orgs: Any) -> None:
         org, _other = orgs

@@ -12,7 +12,8 @@ from typing import Any
 from uuid import UUID
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Prefetch, Q
+from django.db.models import F, Func, Prefetch, Q, Value
+from django.db.models.functions import Replace, Upper
 from django.utils.translation import gettext as _
 
 from abonnement.accounts import permissions
@@ -64,6 +65,14 @@ def _compact(text: str) -> str:
     return re.sub(r"[\s.\-]", "", text).upper()
 
 
+def _compacted(column: str) -> Func:
+    """``_compact`` in SQL (spaces, dots and hyphens out; upper case)."""
+    expression: Any = F(column)
+    for character in (" ", ".", "-"):
+        expression = Replace(expression, Value(character), Value(""))
+    return Upper(expression)
+
+
 def find_organizations(
     *, actor: Actor, query: str = "", page: int | str = 1, per_page: int = 25
 ) -> OrganizationSearch:
@@ -75,14 +84,23 @@ def find_organizations(
     organizations = all_organizations(actor=actor)
     text = query.strip()[:200]
     if text:
-        condition = (
-            Q(name__icontains=text)
-            | Q(vat_number__icontains=_compact(text))
-            | Q(users__email__icontains=text)
-        )
+        compact = _compact(text)
+        condition = Q(name__icontains=text) | Q(users__email__icontains=text)
+        if compact:
+            # VAT numbers compared without spaces, dots and hyphens on both sides: EU numbers
+            # are stored compact, others as given ("CHE-116.281.710 MWST"); a number the
+            # organisation had before a recorded transfer finds it too.
+            condition |= Q(vat_compact__contains=compact) | Q(old_vat_compact__contains=compact)
         with contextlib.suppress(ValueError):
             condition |= Q(pk=uuid.UUID(text))
-        matching = Organization.objects.filter(condition).values("pk")
+        matching = (
+            Organization.objects.annotate(
+                vat_compact=_compacted("vat_number"),
+                old_vat_compact=_compacted("vat_number_changes__old_vat_number"),
+            )
+            .filter(condition)
+            .values("pk")
+        )
         organizations = organizations.filter(pk__in=matching).order_by("name", "id")
     organizations = organizations.select_related(
         "subscription__edition", "subscription__next_edition"
