@@ -119,3 +119,21 @@ def test_delivery_failures_for_the_back_office(catalog: None) -> None:
     (view,) = invoice_views(organization_id=org.pk)
     assert view.delivery is not None
     assert (view.delivery.status, view.delivery.error) == ("failed", "ConnectionError: down")
+
+
+def test_a_resend_at_the_same_instant_is_the_latest_delivery(catalog: None) -> None:
+    """Under a stopped (simulated) clock a resend has the automatic delivery's timestamp;
+    the invoice still shows the resend as its latest delivery."""
+    from abonnement.invoicing.services import resend_document
+
+    org = finnish_customer(einvoicing=False)
+    issue_all(org)
+    (view,) = invoice_views(organization_id=org.pk)
+    automatic = Delivery.objects.get(invoice_id=view.id, automatic=True)
+    Delivery.objects.filter(pk=automatic.pk).update(status="sent", sent_at=NOW)
+    resend = resend_document(organization=org, invoice_id=view.id, actor=admin_of(org), now=NOW)
+    Delivery.objects.filter(pk=resend.pk).update(status="failed")
+    (view,) = invoice_views(organization_id=org.pk)
+    assert view.delivery is not None
+    assert view.delivery.status == "failed"
+    assert [d.status for d in view.deliveries] == ["failed", "sent"]

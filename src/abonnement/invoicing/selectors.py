@@ -53,8 +53,13 @@ def _uuid(value: object) -> UUID | None:
         return None
 
 
+# Newest first; at the same instant (a stopped simulated clock) a resend is newer than the
+# automatic delivery it repeats.
+NEWEST_DELIVERY_FIRST = ("-created_at", "automatic")
+
+
 def _deliveries() -> Prefetch[Any]:
-    return Prefetch("deliveries", queryset=Delivery.objects.order_by("-created_at"))
+    return Prefetch("deliveries", queryset=Delivery.objects.order_by(*NEWEST_DELIVERY_FIRST))
 
 
 def invoices_for(*, organization_id: UUID) -> QuerySet[Invoice]:
@@ -276,7 +281,7 @@ def deliveries_of(*, organization_id: UUID) -> QuerySet[Delivery]:
     return (
         Delivery.objects.filter(organization_id=organization_id)
         .select_related("invoice", "confirmation__order", "reminder")
-        .order_by("-created_at")
+        .order_by(*NEWEST_DELIVERY_FIRST)
     )
 
 
