@@ -97,3 +97,22 @@ def test_long_invoices_continue_on_further_pages(catalog: None) -> None:
     reader = PdfReader(io.BytesIO(render_pdf(many)))
     assert len(reader.pages) >= 2
     assert "Sivu 2" in reader.pages[1].extract_text()
+
+
+def test_a_pro_rata_line_shows_the_calculation_the_reader_can_redo(catalog: None) -> None:
+    from abonnement.subscriptions.services import set_license_count
+    from tests.conftest import admin_of
+
+    org = finnish_customer()
+    set_license_count(organization=org, licenses=12, actor=admin_of(org), now=NOW)
+    order = Order.objects.get(organization=org, kind="licenses")
+    snapshot = Snapshot.from_json(
+        issue_invoice_for_order(order_id=order.pk, now=NOW).invoice.snapshot
+    )
+    text = text_of(render_pdf(snapshot))
+    # Rule 3: 2 × 20.00 × 6 months × 167/181 days = 221.44.
+    assert (
+        "2 20,00 25,5 221,44 € Käyttäjälisenssit, Pro × 2 "
+        "15.1.2027 – 30.6.2027: 2 × 20,00 € × 6 kk × 167/181 päivää"
+    ) in text
+    assert "2027-01-15" not in text

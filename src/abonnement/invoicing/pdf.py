@@ -9,6 +9,7 @@ the same bytes. Built-in Helvetica covers €, ä, ö, å and ×; no font files 
 from __future__ import annotations
 
 import io
+import re
 from decimal import Decimal
 
 from reportlab.lib.pagesizes import A4
@@ -20,6 +21,7 @@ from abonnement.invoicing import texts
 from abonnement.invoicing.documents import (
     KIND_CONFIRMATION,
     KIND_CREDIT_NOTE,
+    Line,
     Party,
     Snapshot,
 )
@@ -39,6 +41,10 @@ COL_PRICE = LEFT + 132 * mm
 COL_VAT = LEFT + 146 * mm
 COL_AMOUNT = RIGHT
 DESCRIPTION_WIDTH = 84 * mm
+
+# The end of a pro rata line's stored description, in any language: ", 2027-01-15–2027-06-30
+# (167/181 days)". The PDF states the period and the days on a line of their own.
+_PRO_RATA_TAIL = re.compile(r", \d{4}-\d{2}-\d{2}–\d{4}-\d{2}-\d{2} \(\d+/\d+ [^)]*\)$")
 
 
 def _title_key(snapshot: Snapshot) -> str:
@@ -158,14 +164,16 @@ class _Writer:
     def lines(self, y: float) -> float:
         snapshot = self.snapshot
         for line in snapshot.lines:
-            description = simpleSplit(line.description, FONT, 9, DESCRIPTION_WIDTH)
             extra = []
+            text = line.description
             if line.days is not None and line.period_days:
+                # The period and its days get a line of their own, with the calculation.
+                text = _PRO_RATA_TAIL.sub("", text)
                 extra.append(
                     f"{texts.day(line.period_start, self.language)} – "
-                    f"{texts.day(line.period_end, self.language)}: "
-                    f"{line.days}/{line.period_days} {self.t('days')}"
+                    f"{texts.day(line.period_end, self.language)}: {self.pro_rata(line)}"
                 )
+            description = simpleSplit(text, FONT, 9, DESCRIPTION_WIDTH)
             needed = 12 * (len(description) + len(extra)) + 4
             if y - needed < BOTTOM:
                 y = self.new_page()
@@ -181,6 +189,18 @@ class _Writer:
                 y -= 12
             y -= 4
         return y
+
+    def pro_rata(self, line: Line) -> str:
+        """Rule 3 as the reader can redo it: "2 × 19,00 € × 6 kk × 108/181 päivää"."""
+        days = f"{line.days}/{line.period_days} {self.t('days')}"
+        months = line.ubl_price / line.unit_price if line.unit_price else Decimal(0)
+        if line.ubl_unit != "DAY" or months != months.to_integral_value() or months < 1:
+            return days  # not Rule 3's formula (a hand-made line): its days only
+        one, many = texts.MONTH_WORDS[texts.language_of(self.language)]
+        return (
+            f"{texts.quantity(line.quantity, self.language)} × {self.money(line.unit_price)} × "
+            f"{int(months)} {one if months == 1 else many} × {days}"
+        )
 
     def totals(self, y: float) -> float:
         snapshot = self.snapshot
