@@ -175,7 +175,12 @@ def build_tree(snapshot: Snapshot) -> etree._Element:
     _party(root, "AccountingCustomerParty", snapshot.buyer)
     if not credit and snapshot.seller_iban:
         means = _cac(root, "PaymentMeans")
-        _cbc(means, "PaymentMeansCode", "58", name="SEPA credit transfer")
+        # UNCL 4461: SEPA credit transfer (58) is for euros only; other currencies are paid
+        # by plain credit transfer (30).
+        if snapshot.currency == "EUR":
+            _cbc(means, "PaymentMeansCode", "58", name="SEPA credit transfer")
+        else:
+            _cbc(means, "PaymentMeansCode", "30", name="Credit transfer")
         _cbc(means, "PaymentID", snapshot.payment_reference)
         account = _cac(means, "PayeeFinancialAccount")
         _cbc(account, "ID", snapshot.seller_iban)
