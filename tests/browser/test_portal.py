@@ -317,6 +317,30 @@ def test_small_screen_375(browse: Any, world: Any) -> None:
     expect(page.get_by_role("link", name="User management")).to_be_visible()
 
 
+def test_small_screen_375_in_finnish_with_a_long_address(browse: Any, world: Any) -> None:
+    """Longer Finnish labels and a long e-mail address neither widen the page nor push the
+    settings menu off the screen."""
+    from abonnement.accounts.models import User
+
+    long_address = "aino.virtanen-kallioniemi.taloushallinto@asiakaspalvelu-testi.example"
+    User.objects.filter(email="admin@testi.example").update(
+        language="fi", name="Aino Virtanen-Kallioniemi", email=long_address
+    )
+    b = browse(width=375)
+    b.sign_in(long_address)
+    page = b.page
+    for path in ("/account/profile/", "/settings/subscription/"):
+        page.goto(path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 375, f"{path} is {width}px wide"
+    page.locator("summary.icon-button").click()
+    panel = page.locator(".menu-panel").bounding_box()
+    assert panel is not None
+    assert panel["x"] >= 0 and panel["x"] + panel["width"] <= 375, panel
+    expect(page.get_by_role("link", name="Käyttäjien hallinta")).to_be_visible()
+    b.shot("mobile-menu-fi")
+
+
 def test_buying_licences_works_without_javascript(browse: Any, world: Any) -> None:
     from abonnement.subscriptions.models import Subscription
 
