@@ -114,6 +114,24 @@ def test_inactive_contact_user_is_warned_about(portal: Client, org: Any) -> None
     assert "The billing contact Kalle is no longer active." in body
 
 
+def test_a_refused_operator_code_does_not_show_the_saved_operators_name(
+    portal: Client, org: Any
+) -> None:
+    portal.post("/settings/subscription/billing/", GOOD)
+    before = HistoryEntry.objects.filter(organization=org, kind="billing").count()
+    response = portal.post("/settings/subscription/billing/", GOOD | {"einvoice_operator": "X"})
+    body = response.content.decode()
+    assert 'id="id_einvoice_operator_error"' in body
+    assert "Operator: Apix Messaging Oy" not in body
+    assert BillingDetails.objects.get(organization=org).einvoice_operator == "003723327487"
+    assert HistoryEntry.objects.filter(organization=org, kind="billing").count() == before
+    # A known code typed beside a refused field shows that code's operator.
+    other = GOOD | {"einvoice_operator": "003721291126", "postal_code": ""}
+    body = portal.post("/settings/subscription/billing/", other).content.decode()
+    assert 'id="id_postal_code_error"' in body
+    assert "Operator: Maventa" in body
+
+
 def test_operator_name_lookup(portal: Client) -> None:
     body = portal.get(
         "/settings/subscription/billing/operator/?einvoice_operator=003723327487"

@@ -45,6 +45,13 @@ def billing_details(request: HttpRequest, portal: Portal) -> HttpResponse:
             "section": "billing",
             # Rule 6: read-only, the service refuses changes (a stale form gets its message).
             "marketplace": portal.organization.managed_by_marketplace,
+            # The name of the operator code the form shows: after a refused save, the typed
+            # code's (none for an unknown code), not the saved one's.
+            "operator_name": (
+                selectors.operator_name(str(form["einvoice_operator"].value() or "")[:40].strip())
+                if form.is_bound
+                else page.view.operator_name
+            ),
         },
     )
 
