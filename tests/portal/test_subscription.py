@@ -150,6 +150,21 @@ class TestLicences:
         body = response.content.decode()
         assert "<html" not in body
         assert "This change cannot be made" in body and "5 users are active" in body
+        assert 'href="/settings/users/">Open user management' in body
+
+    @pytest.mark.parametrize(
+        ("value", "message"),
+        [("abc", "Enter a whole number."), ("-2", "The number cannot be negative.")],
+    )
+    def test_other_refusals_in_the_dialog_offer_no_user_management(
+        self, portal: Client, value: str, message: str
+    ) -> None:
+        response = portal.get(
+            f"/settings/subscription/licences/confirm/?licenses={value}", HTTP_HX_REQUEST="true"
+        )
+        body = response.content.decode()
+        assert "This change cannot be made" in body and message in body
+        assert "Open user management" not in body
 
     @pytest.mark.parametrize("value", ["", "abc", "1.5"])
     def test_not_a_number(self, portal: Client, org: Any, value: str) -> None:
