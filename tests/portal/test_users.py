@@ -103,6 +103,62 @@ class TestCreate:
         assert licenses(org) == (10, 10)
         assert not User.objects.filter(email="kalle@testi.example").exists()
 
+    def test_admin_is_told_a_scheduled_removal_gets_smaller(
+        self, portal: Client, org: Any
+    ) -> None:
+        from abonnement.subscriptions.services import set_license_count
+
+        add_users(org, 3)  # 4 active of 10
+        set_license_count(organization=org, licenses=4, actor=admin_of(org), now=NOW)
+        page = portal.get("/settings/users/new/").content.decode()
+        assert (
+            "A licence removal is scheduled. This user keeps one more licence in the billing "
+            "period from 1 Jul 2027: 5 licences instead of 4. No order is placed now."
+        ) in page
+        assert "<fieldset>" in page
+        response = portal.post(
+            "/settings/users/new/",
+            {"name": "Kalle", "email": "kalle@testi.example"},
+            follow=True,
+        )
+        assert (
+            "Kalle has been added. The scheduled licence removal is smaller now: the next "
+            "billing period has 5 licences instead of 4."
+        ) in response.content.decode()
+        assert licenses(org) == (10, 5)
+        assert not Order.objects.filter(organization=org, kind="licenses").exists()
+
+    def test_user_manager_cannot_cut_a_scheduled_removal_short(self, org: Any) -> None:
+        from abonnement.subscriptions.services import set_license_count
+
+        manager = make_user(org, "mia@testi.example", permissions=["manage_users"])
+        add_users(org, 2)  # 4 active of 10
+        set_license_count(organization=org, licenses=4, actor=admin_of(org), now=NOW)
+        page = client_for(manager).get("/settings/users/new/").content.decode()
+        assert (
+            "A licence removal is scheduled, and every licence of the next billing period is "
+            "taken."
+        ) in page
+        assert "Ask an administrator to activate this user:" in page
+        assert "<strong>Anna Admin</strong>" in page
+        assert 'class="button" disabled>Add user' in page
+        before = HistoryEntry.objects.count()
+        client_for(manager).post(
+            "/settings/users/new/", {"name": "Kalle", "email": "kalle@testi.example"}
+        )
+        assert licenses(org) == (10, 4)
+        assert not User.objects.filter(email="kalle@testi.example").exists()
+        assert HistoryEntry.objects.count() == before
+
+    def test_no_notice_without_a_scheduled_removal(self, portal: Client, org: Any) -> None:
+        page = portal.get("/settings/users/new/").content.decode()
+        assert "A licence removal is scheduled" not in page
+        response = portal.post(
+            "/settings/users/new/", {"name": "Kalle", "email": "kalle@testi.example"}, follow=True
+        )
+        body = response.content.decode()
+        assert "Kalle has been added." in body and "removal is smaller" not in body
+
     def test_field_errors_beside_fields(self, portal: Client, org: Any) -> None:
         body = portal.post(
             "/settings/users/new/", {"name": "", "email": "admin@testi.example"}
@@ -171,6 +227,26 @@ class TestReactivate:
         portal.post(f"/settings/users/{user.pk}/reactivate/", {})
         user.refresh_from_db()
         assert user.is_active
+
+    def test_reactivating_says_the_scheduled_removal_gets_smaller(
+        self, portal: Client, org: Any
+    ) -> None:
+        from abonnement.accounts.services import deactivate_user
+        from abonnement.subscriptions.services import set_license_count
+
+        (user,) = add_users(org, 1)
+        deactivate_user(
+            organization=org, user_id=user.pk, license="keep", actor=admin_of(org), now=NOW
+        )
+        set_license_count(organization=org, licenses=1, actor=admin_of(org), now=NOW)
+        dialog = portal.get(f"/settings/users/{user.pk}/reactivate/").content.decode()
+        assert "2 licences instead of 1" in dialog
+        response = portal.post(f"/settings/users/{user.pk}/reactivate/", {}, follow=True)
+        assert (
+            "User 0 has been reactivated. The scheduled licence removal is smaller now: the "
+            "next billing period has 2 licences instead of 1."
+        ) in response.content.decode()
+        assert licenses(org) == (10, 2)
 
 
 class TestEdit:

@@ -11,6 +11,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
+from abonnement.accounts import permissions
 from abonnement.accounts.models import ApiToken, Permission, User
 from abonnement.core.actor import Actor
 from abonnement.core.errors import DomainError, NotFound, PermissionDenied
@@ -128,6 +129,9 @@ class LicenseOffer:
     preview: ChangePreview | None
     refusal: DomainError | None
     administrators: list[User]
+    # Whether the actor may change the next period (the subscription permission, and not a
+    # marketplace subscription): needed to keep a licence a scheduled removal would drop.
+    may_keep: bool = False
 
     @property
     def needs_license(self) -> bool:
@@ -136,6 +140,25 @@ class LicenseOffer:
     @property
     def can_buy(self) -> bool:
         return self.preview is not None
+
+    @property
+    def keeps_next(self) -> bool:
+        """A licence is free now, but after a scheduled removal the next period has none:
+        activating one more user keeps one more licence in the next period (Rule 4)."""
+        counter = self.counter
+        return counter.free > 0 and counter.licenses_next < counter.active_users + 1
+
+    @property
+    def next_after(self) -> int:
+        """The next period's licences once one more user is active."""
+        return max(self.counter.licenses_next, self.counter.active_users + 1)
+
+    @property
+    def blocked(self) -> bool:
+        """The actor cannot activate one more user at all (the button is disabled)."""
+        if self.needs_license:
+            return not self.can_buy
+        return self.keeps_next and not self.may_keep
 
 
 def license_offer(*, organization: Organization, actor: Actor, now: datetime) -> LicenseOffer:
@@ -159,6 +182,8 @@ def license_offer(*, organization: Organization, actor: Actor, now: datetime) ->
         administrators=permission_holders(
             organization_id=organization.pk, permission=Permission.MANAGE_SUBSCRIPTION
         ),
+        may_keep=permissions.holds(actor, organization, Permission.MANAGE_SUBSCRIPTION)
+        and not organization.managed_by_marketplace,
     )
 
 

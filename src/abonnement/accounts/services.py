@@ -32,6 +32,16 @@ ALL_PERMISSIONS = [p.value for p in Permission]
 class UserChange:
     user: User
     order: Order | None
+    # (before, after): the next period's licences, when activating the user cut a scheduled
+    # licence removal short; None when the next period was left as it was.
+    next_period_licenses: tuple[int, int] | None = None
+
+
+def _kept_for_next_period(
+    subscription: Any, before: int, scheduled: bool
+) -> tuple[int, int] | None:
+    after = subscription.licenses_next
+    return (before, after) if scheduled and after > before else None
 
 
 def _clean_permissions(value: object, errors: FieldErrors) -> list[str]:
@@ -126,9 +136,12 @@ def create_user(
     errors.raise_if_any()
     _grant_check(actor, organization, granted)
     subscription = subscription_services.lock_subscription(organization_id=organization.pk, now=now)
+    next_before = subscription.licenses_next
+    scheduled = next_before < subscription.licenses  # a licence removal is scheduled
     order = subscription_services.ensure_license_for_activation_locked(
         subscription=subscription, buy_license=buy_license, actor=actor, now=now
     )
+    kept = _kept_for_next_period(subscription, next_before, scheduled)
     try:
         with transaction.atomic():
             user = User.objects.create_user(
@@ -154,7 +167,7 @@ def create_user(
         reason=f"Order {order.number}" if order else "",
     )
     emit(Event("user.activated", str(organization.pk), {"user_id": str(user.pk)}, at=now))
-    return UserChange(user, order)
+    return UserChange(user, order, kept)
 
 
 @transaction.atomic(durable=True)
@@ -206,9 +219,12 @@ def reactivate_user(
     user = _get_user_locked(organization, user_id)
     if user.is_active:
         raise ValidationFailed.single("user", _("This user is already active."))
+    next_before = subscription.licenses_next
+    scheduled = next_before < subscription.licenses  # a licence removal is scheduled
     order = subscription_services.ensure_license_for_activation_locked(
         subscription=subscription, buy_license=bool(buy_license), actor=actor, now=now
     )
+    kept = _kept_for_next_period(subscription, next_before, scheduled)
     before = _user_snapshot(user)
     user.is_active = True
     user.save(update_fields=["is_active"])
@@ -224,7 +240,7 @@ def reactivate_user(
         reason=f"Order {order.number}" if order else "",
     )
     emit(Event("user.activated", str(organization.pk), {"user_id": str(user.pk)}, at=now))
-    return UserChange(user, order)
+    return UserChange(user, order, kept)
 
 
 @transaction.atomic(durable=True)

@@ -23,11 +23,11 @@ from abonnement.accounts.forms import (
     UserEditForm,
     UserForm,
 )
-from abonnement.accounts.models import Permission, User
+from abonnement.accounts.models import Permission
 from abonnement.accounts.portal import Portal, add_domain_error, portal_page
 from abonnement.core import clock
 from abonnement.core.errors import DomainError
-from abonnement.core.templatetags.portal import money
+from abonnement.core.templatetags.portal import money, number
 
 # --------------------------------------------------------------------------- sign-in
 
@@ -110,12 +110,19 @@ def user_list(request: HttpRequest, portal: Portal) -> HttpResponse:
     return render(request, "accounts/users.html", {"directory": directory})
 
 
-def _user_saved_message(request: HttpRequest, user: User, order: Any, text: str) -> None:
+def _user_saved_message(request: HttpRequest, change: services.UserChange, text: str) -> None:
+    order = change.order
     if order is not None:
         text += " " + _("Order %(number)s: one user licence, %(amount)s.") % {
             "number": order.number,
             "amount": money(order.total, order.currency),
         }
+    if change.next_period_licenses is not None:
+        before, after = change.next_period_licenses
+        text += " " + _(
+            "The scheduled licence removal is smaller now: the next billing period has "
+            "%(after)s licences instead of %(before)s."
+        ) % {"after": number(after), "before": number(before)}
     messages.success(request, text)
 
 
@@ -138,8 +145,7 @@ def user_new(request: HttpRequest, portal: Portal) -> HttpResponse:
         else:
             _user_saved_message(
                 request,
-                change.user,
-                change.order,
+                change,
                 _("%(name)s has been added.") % {"name": change.user.display_name},
             )
             return redirect("portal:users")
@@ -251,8 +257,7 @@ def user_reactivate(request: HttpRequest, portal: Portal, user_id: int) -> HttpR
         else:
             _user_saved_message(
                 request,
-                change.user,
-                change.order,
+                change,
                 _("%(name)s has been reactivated.") % {"name": change.user.display_name},
             )
             return redirect("portal:users")
