@@ -116,3 +116,12 @@ def test_a_pro_rata_line_shows_the_calculation_the_reader_can_redo(catalog: None
         "15.1.2027 – 30.6.2027: 2 × 20,00 € × 6 kk × 167/181 päivää"
     ) in text
     assert "2027-01-15" not in text
+
+
+def test_a_credit_notes_zero_amounts_carry_no_minus_sign(catalog: None) -> None:
+    invoice = documents_of(dutch_customer()).invoice
+    note = credit_invoice(invoice_id=invoice.pk, reason="Dubbel", actor=VENDOR, now=NOW)
+    text = text_of(render_pdf(Snapshot.from_json(note.snapshot)))
+    assert "Btw 0 % (AE) € 0,00" in text
+    assert "-0,00" not in text
+    assert "€ -600,00" in text

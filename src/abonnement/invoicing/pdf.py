@@ -77,7 +77,9 @@ class _Writer:
         return texts.text(self.language, key)
 
     def money(self, amount: Decimal) -> str:
-        return texts.money(amount * self.sign, self.snapshot.currency, self.language)
+        # A credit note shows its amounts negative; zero stays zero (not "-0,00").
+        signed = amount * self.sign if amount else Decimal(0)
+        return texts.money(signed, self.snapshot.currency, self.language)
 
     def text(self, x: float, y: float, value: str, *, font: str = FONT, size: float = 9) -> None:
         self.canvas.setFont(font, size)
