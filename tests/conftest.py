@@ -108,9 +108,13 @@ def catalog(db: Any) -> None:
     make_catalog()
 
 
-def make_organization(**overrides: Any) -> Any:
+def make_organization(*, invoice_address: bool = False, **overrides: Any) -> Any:
     """Provision through the real service. Default: Finnish, Pro, 10 licences, 6-month periods
-    starting 2027-01-01 (so NOW is day 15 of 181)."""
+    starting 2027-01-01 (so NOW is day 15 of 181).
+
+    Provisioning names no invoice address, so the organisation's invoices wait for one;
+    ``invoice_address=True`` then saves billing details with one (``give_invoice_address``).
+    """
     from abonnement.organizations.services import provision_organization
 
     params: dict[str, Any] = {
@@ -129,7 +133,41 @@ def make_organization(**overrides: Any) -> Any:
         "now": NOW,
     }
     params.update(overrides)
-    return provision_organization(**params)
+    organization = provision_organization(**params)
+    if invoice_address:
+        give_invoice_address(organization, now=params["now"])
+    return organization
+
+
+# The invoice address ``give_invoice_address`` saves, in the organisation's own country.
+INVOICE_ADDRESS = {"street": "Testikatu 1", "postal_code": "00100", "city": "Helsinki"}
+
+
+def give_invoice_address(organization: Any, *, now: datetime = NOW, **address: str) -> None:
+    """Save the billing details as they are with an invoice address added (``INVOICE_ADDRESS``
+    unless given), through the real service, as the administrator does in the portal (the
+    vendor for a marketplace customer): the organisation's held orders are invoiced after
+    commit, and its invoices are issued from now on. Writes one history entry."""
+    from abonnement.billing.models import BillingDetails
+    from abonnement.billing.services import update_billing_details
+
+    details = BillingDetails.objects.get(organization=organization)
+    data: dict[str, Any] = {
+        "contact": {"user_id": details.contact_user_id}
+        if details.contact_user_id
+        else {"name": details.contact_name, "email": details.contact_email},
+        "cc": list(details.cc),
+        "address": {**INVOICE_ADDRESS, "country": details.country, **address},
+        "reference": details.reference,
+        "invoice_language": details.invoice_language,
+        "e_invoicing": {
+            "enabled": details.einvoice_enabled,
+            "address": details.einvoice_address,
+            "operator_code": details.einvoice_operator,
+        },
+    }
+    actor = VENDOR if organization.managed_by_marketplace else admin_of(organization)
+    update_billing_details(organization=organization, data=data, actor=actor, now=now)
 
 
 def admin_of(organization: Any) -> Actor:

@@ -21,7 +21,7 @@ from abonnement.notifications.services import create_endpoint
 from abonnement.orders.models import Order
 from abonnement.subscriptions.services import schedule_edition_change
 from tests.api.conftest import Api, org_token
-from tests.conftest import NOW, VENDOR, admin_of
+from tests.conftest import NOW, VENDOR, admin_of, give_invoice_address
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
@@ -52,7 +52,9 @@ def schedule_enterprise(org: Any, ids: dict[str, str]) -> None:
 
 
 def issue_documents(org: Any, ids: dict[str, str]) -> None:
-    """The order's confirmation and invoice, as the documents task issues them."""
+    """The order's confirmation and invoice, as the documents task issues them once the
+    billing details name the invoice address."""
+    give_invoice_address(org)
     ids["invoice"] = str(issue_invoice_for_order(order_id=ids["order"], now=NOW).invoice.pk)
 
 

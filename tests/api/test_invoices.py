@@ -51,6 +51,12 @@ def documents_settings(settings: Any, tmp_path: Any) -> None:
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 
+@pytest.fixture
+def org(catalog: None) -> Any:
+    """Every test here issues invoices, and an invoice needs the buyer's address."""
+    return make_organization(invoice_address=True)
+
+
 def issue(order: Order, at: datetime = ISSUED_AT) -> OrderDocuments:
     return issue_invoice_for_order(order_id=order.pk, now=at)
 
@@ -124,6 +130,7 @@ def test_reverse_charge_and_outside_the_eu(api: Api, catalog: None, vendor: str)
         licenses=5,
         period_months=12,
         admin_email="finance@voorbeeld.example",
+        invoice_address=True,
     )
     norwegian = make_organization(
         name="Nordmann AS",
@@ -133,6 +140,7 @@ def test_reverse_charge_and_outside_the_eu(api: Api, catalog: None, vendor: str)
         licenses=3,
         period_months=1,
         admin_email="okonomi@nordmann.example",
+        invoice_address=True,
     )
     shown = {}
     for org in (dutch, norwegian):
@@ -321,7 +329,9 @@ def test_unknown_and_foreign_documents_are_not_found(
     api: Api, org: Any, writer: str, stranger: str
 ) -> None:
     order = renewal_of(org)
-    other = make_organization(name="Kolmas Oy", admin_email="admin@kolmas.example")
+    other = make_organization(
+        name="Kolmas Oy", admin_email="admin@kolmas.example", invoice_address=True
+    )
     foreign = issue(renewal_of(other)).invoice
     # Before its documents are issued, the order has no confirmation.
     early = api.get(f"{base(org)}/orders/{order.pk}/confirmation.pdf", writer)

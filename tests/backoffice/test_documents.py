@@ -15,7 +15,7 @@ from abonnement.invoicing.models import Delivery, Invoice
 from abonnement.invoicing.services import issue_invoice_for_order
 from abonnement.orders.models import Order
 from tests.backoffice.conftest import make_staff, signed_in
-from tests.conftest import NOW, admin_of, make_organization
+from tests.conftest import NOW, admin_of, give_invoice_address, make_organization
 
 pytestmark = pytest.mark.django_db
 
@@ -232,3 +232,32 @@ class TestFiles:
         assert reverse("backoffice:invoice_credit", args=[invoice.organization_id, invoice.pk]) in (
             html
         )
+
+
+class TestHeldInvoices:
+    """The organisation page shows staff what the administrator is told: invoices wait for
+    the invoice address, with the orders that wait."""
+
+    def notice(self, client: Client, org: Any) -> str | None:
+        html = client.get(reverse("backoffice:organization", args=[org.pk])).content.decode()
+        if 'id="invoices-held"' not in html:
+            return None
+        return html.split('id="invoices-held">', 1)[1].split("</p>", 1)[0]
+
+    def test_shown_with_the_waiting_orders_until_the_address_is_given(
+        self, support_client: Client, org: Any
+    ) -> None:
+        from abonnement.subscriptions.services import set_license_count
+
+        order = Order.objects.get(organization=org)
+        assert issue_invoice_for_order(order_id=order.pk, now=NOW).invoice is None
+        assert self.notice(support_client, org) == (
+            "Invoices wait for the customer's billing details: order 1 is not invoiced until "
+            "the invoice address is given (the administrator sees this notice too). "
+            '<a href="#billing">Billing details</a>'
+        )
+        set_license_count(organization=org, licenses=11, actor=admin_of(org), now=NOW)
+        notice = self.notice(support_client, org)
+        assert notice is not None and "orders 1, 2 are not invoiced" in notice
+        give_invoice_address(org)  # the administrator saves the billing details
+        assert self.notice(support_client, org) is None

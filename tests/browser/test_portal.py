@@ -39,8 +39,9 @@ def test_sign_in_gear_menu_to_subscription_overview(browse: Any) -> None:
 def test_buy_licences_with_preview_then_find_the_order_in_history(browse: Any, world: Any) -> None:
     from abonnement.invoicing.services import issue_invoice_for_order
     from abonnement.orders.models import Order
-    from tests.conftest import NOW
+    from tests.conftest import NOW, give_invoice_address
 
+    give_invoice_address(world)  # invoices wait for the invoice address otherwise
     b = browse()
     b.sign_in()
     page = b.page
@@ -289,7 +290,16 @@ def test_dutch_interface(browse: Any, world: Any) -> None:
     expect(main).to_contain_text("Bestandsopslag")
     expect(main).to_contain_text("Gebruikerslicenties")
     expect(main).to_contain_text("1 jan 2027")
-    expect(page.get_by_role("link", name="Facturatiegegevens")).to_be_visible()
+    tabs = page.get_by_role("navigation", name="Onderdelen van het abonnement")
+    expect(tabs.get_by_role("link", name="Facturatiegegevens")).to_be_visible()
+    # Provisioned without an invoice address: the invoices wait for it, and the page says so.
+    notice = page.locator("#invoices-held")
+    expect(notice).to_contain_text(
+        "Facturen wachten op je facturatiegegevens. Vul het factuuradres in om ze te ontvangen."
+    )
+    expect(notice.get_by_role("link", name="Facturatiegegevens")).to_have_attribute(
+        "href", "/settings/subscription/billing/"
+    )
     page.locator("summary.icon-button").click()
     expect(page.get_by_role("navigation", name="Instellingen")).to_contain_text("Diverse")
     b.shot("dutch-overview")

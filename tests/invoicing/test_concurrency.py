@@ -13,6 +13,7 @@ import pytest
 from bench.generate import generate_due_subscriptions
 from django.db import connection, connections
 
+from abonnement.billing.models import BillingDetails
 from abonnement.invoicing.models import Delivery, Invoice, OrderConfirmation
 from abonnement.invoicing.services import (
     Outgoing,
@@ -21,6 +22,7 @@ from abonnement.invoicing.services import (
     send_delivery,
 )
 from abonnement.orders.models import Order
+from abonnement.organizations.models import Organization
 from abonnement.subscriptions.rollover import roll_over_subscriptions
 from tests.conftest import NOW, make_catalog
 from tests.invoicing.conftest import finnish_customer
@@ -57,6 +59,19 @@ def run_together(*jobs: Callable[[], Any]) -> list[Any]:
 def due_orders(n: int) -> list[Any]:
     make_catalog()
     generate_due_subscriptions(n, today=date(2027, 1, 15))
+    # The generator writes no billing details, and an invoice needs the buyer's address.
+    BillingDetails.objects.bulk_create(
+        BillingDetails(
+            organization_id=pk,
+            street="Testikatu 1",
+            postal_code="00100",
+            city="Helsinki",
+            country=country,
+            invoice_language=language,
+            updated_at=NOW,
+        )
+        for pk, country, language in Organization.objects.values_list("pk", "country", "language")
+    )
     roll_over_subscriptions(now=NOW)
     order_ids = list(Order.objects.order_by("number").values_list("pk", flat=True))
     assert len(order_ids) == n

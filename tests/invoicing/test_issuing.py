@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from abonnement.accounts.models import StaffRole, User
+from abonnement.billing.models import BillingDetails
 from abonnement.core.actor import Actor
 from abonnement.core.errors import PermissionDenied
 from abonnement.core.models import Counter
@@ -22,7 +23,11 @@ from abonnement.invoicing.models import (
     Invoice,
     OrderConfirmation,
 )
-from abonnement.invoicing.services import credit_invoice, issue_invoice_for_order
+from abonnement.invoicing.services import (
+    credit_invoice,
+    issue_invoice_for_order,
+    issue_invoices_for_orders,
+)
 from abonnement.orders.models import Order
 from abonnement.subscriptions.rollover import roll_over_subscriptions
 from abonnement.subscriptions.services import set_license_count, set_storage_packs
@@ -229,18 +234,21 @@ class TestIssueInvoiceForOrder:
             date(2027, 12, 31),
         )
 
-    def test_organisation_without_billing_details_is_invoiced_at_its_country(
+    def test_organisation_without_billing_details_is_confirmed_at_its_country_not_invoiced(
         self, catalog: None
     ) -> None:
         org = make_organization()
         org.billing_details.delete()
-        invoice = issue(only_order(org))
-        snapshot = Snapshot.from_json(invoice.snapshot)
-        assert (snapshot.buyer.country, snapshot.language, invoice.vat_category) == (
+        documents = issue_invoice_for_order(order_id=only_order(org).pk, now=NOW)
+        snapshot = Snapshot.from_json(documents.confirmation.snapshot)
+        assert (snapshot.buyer.country, snapshot.language, snapshot.vat_category) == (
             "FI",
             "en",
             "S",
         )
+        # No invoice without the buyer's address (VAT Directive art. 226(5)).
+        assert (documents.invoice, documents.created) == (None, False)
+        assert Invoice.objects.filter(organization=org).count() == 0
 
     def test_vat_number_in_force_on_the_issue_date_is_used(self, catalog: None) -> None:
         from abonnement.organizations.services import transfer_vat_number
@@ -347,3 +355,157 @@ def test_a_reverse_charge_invoice_posted_to_another_country_is_a_valid_e_invoice
     report = validate_ubl(render_ubl(Snapshot.from_json(invoice.snapshot)))
     assert report.fatal == ()
     assert report.valid
+
+
+FEBRUARY_3 = datetime(2027, 2, 3, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock_at_february_3(settings: Any) -> None:
+    """The tasks read the business clock: 3 February 2027, after the orders' day."""
+    from abonnement.core.models import SimulatedClock
+
+    settings.SIMULATED_CLOCK = True
+    SimulatedClock.objects.update_or_create(pk=1, defaults={"now": FEBRUARY_3})
+
+
+def enqueued_issuing() -> list[tuple[str, Any]]:
+    from django_tasks_db.models import DBTaskResult
+
+    tasks = DBTaskResult.objects.filter(task_path__contains=".issue_order_documents")
+    return sorted((task.task_path.rsplit(".", 1)[1], task.args_kwargs["kwargs"]) for task in tasks)
+
+
+class TestHeldForAnInvoiceAddress:
+    """An invoice names the buyer's postal address (VAT Directive art. 226(5)); provisioning
+    (``POST /organizations``) takes none. Until the billing details name it, an order is
+    confirmed but not invoiced; saving them invoices the held orders after commit."""
+
+    def test_without_an_invoice_address_only_the_confirmation_is_issued(
+        self, catalog: None
+    ) -> None:
+        org = make_organization()  # the billing details have only the country
+        order = only_order(org)
+        first = issue_invoice_for_order(order_id=order.pk, now=NOW)
+        again = issue_invoice_for_order(order_id=order.pk, now=NOW)
+        assert (first.invoice, first.created, again.invoice, again.created) == (
+            None,
+            False,
+            None,
+            False,
+        )
+        assert first.confirmation == again.confirmation == OrderConfirmation.objects.get()
+        assert Invoice.objects.count() == 0
+        assert not HistoryEntry.objects.filter(action="invoice_issued").exists()
+        assert [(d.channel, d.confirmation_id, d.invoice_id) for d in Delivery.objects.all()] == [
+            (DeliveryChannel.EMAIL, order.pk, None)
+        ]
+        # No invoice number was taken either.
+        assert not Counter.objects.filter(name="invoice:FI23456780").exists()
+        assert issue_invoices_for_orders(order_ids=[order.pk], now=NOW) == 0
+        # Provisioning's entries, and nothing about an invoice.
+        assert list(
+            HistoryEntry.objects.filter(organization=org)
+            .order_by("pk")
+            .values_list("action", flat=True)
+        ) == ["order_created", "organization_created"]
+
+    def test_an_address_without_a_street_still_holds_the_invoice(self, catalog: None) -> None:
+        org = make_organization()
+        BillingDetails.objects.filter(organization=org).update(postal_code="00100", city="Helsinki")
+        assert issue(only_order(org)) is None
+        BillingDetails.objects.filter(organization=org).update(street="Testikatu 1")
+        invoice = issue(only_order(org))
+        assert invoice is not None and invoice.number == 1
+
+    def test_saving_the_billing_details_invoices_each_held_order_once(
+        self, catalog: None, clock_at_february_3: None, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        from abonnement.invoicing.tasks import issue_order_documents_batch
+
+        org = make_organization()
+        admin = admin_of(org)
+        set_license_count(organization=org, licenses=12, actor=admin, now=NOW)
+        set_storage_packs(organization=org, extra_packs=1, actor=admin, now=NOW)
+        orders = list(Order.objects.filter(organization=org).order_by("number"))
+        assert issue_invoices_for_orders(order_ids=[o.pk for o in orders], now=NOW) == 0
+        assert (OrderConfirmation.objects.count(), Invoice.objects.count()) == (3, 0)
+
+        with django_capture_on_commit_callbacks(execute=True):
+            set_billing(org)  # Asiakaskatu 5, 00510 Helsinki, FI; e-mailed invoices
+        # After the commit, the task the rest of the code uses for many orders.
+        held = [str(o.pk) for o in orders]
+        assert enqueued_issuing() == [("issue_order_documents_batch", {"order_ids": held})]
+        assert issue_order_documents_batch.call(order_ids=held) == 3
+
+        invoices = list(Invoice.objects.order_by("number"))
+        # Consecutive numbers in the orders' order, dated the day they were issued.
+        assert [(i.number, i.order_id, i.issue_date, i.due_date) for i in invoices] == [
+            (1, orders[0].pk, date(2027, 2, 3), date(2027, 2, 17)),
+            (2, orders[1].pk, date(2027, 2, 3), date(2027, 2, 17)),
+            (3, orders[2].pk, date(2027, 2, 3), date(2027, 2, 17)),
+        ]
+        for invoice in invoices:
+            buyer = Snapshot.from_json(invoice.snapshot).buyer
+            assert (buyer.street, buyer.postal_code, buyer.city, buyer.country) == (
+                "Asiakaskatu 5",
+                "00510",
+                "Helsinki",
+                "FI",
+            )
+        assert list(
+            HistoryEntry.objects.filter(action="invoice_issued")
+            .order_by("pk")
+            .values_list("subject", flat=True)
+        ) == ["Invoice 1", "Invoice 2", "Invoice 3"]
+        assert sorted(
+            (d.invoice.number, d.channel) for d in Delivery.objects.filter(invoice__isnull=False)
+        ) == [(1, "email"), (2, "email"), (3, "email")]
+
+        # A second save finds nothing held: nothing is enqueued, nothing more is issued.
+        deliveries = Delivery.objects.count()
+        with django_capture_on_commit_callbacks(execute=True):
+            set_billing(org, reference="PO-1")
+        assert len(enqueued_issuing()) == 1
+        assert issue_order_documents_batch.call(order_ids=held) == 0
+        assert (Invoice.objects.count(), Delivery.objects.count()) == (3, deliveries)
+        assert HistoryEntry.objects.filter(action="invoice_issued").count() == 3
+        assert Counter.objects.get(name="invoice:FI23456780").next_value == 4
+
+    def test_one_held_order_is_one_task(
+        self, catalog: None, clock_at_february_3: None, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        from abonnement.invoicing.tasks import issue_order_documents
+
+        org = make_organization()
+        order = only_order(org)
+        assert issue_invoice_for_order(order_id=order.pk, now=NOW).invoice is None
+        with django_capture_on_commit_callbacks(execute=True):
+            set_billing(org)
+        assert enqueued_issuing() == [("issue_order_documents", {"order_id": str(order.pk)})]
+        invoice_id = issue_order_documents.call(order_id=str(order.pk))
+        invoice = Invoice.objects.get()
+        assert (invoice_id, invoice.number, invoice.issue_date) == (
+            str(invoice.pk),
+            1,
+            date(2027, 2, 3),
+        )
+
+    def test_the_task_says_when_an_order_is_held(self, catalog: None) -> None:
+        from abonnement.invoicing.tasks import HELD, issue_order_documents
+
+        order = only_order(make_organization())
+        assert issue_order_documents.call(order_id=str(order.pk)) == HELD
+        assert (OrderConfirmation.objects.count(), Invoice.objects.count()) == (1, 0)
+
+    def test_a_refused_save_releases_nothing(
+        self, catalog: None, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        from abonnement.core.errors import ValidationFailed
+
+        org = make_organization()
+        issue_invoice_for_order(order_id=only_order(org).pk, now=NOW)
+        with pytest.raises(ValidationFailed), django_capture_on_commit_callbacks(execute=True):
+            set_billing(org, address={"street": "", "postal_code": "", "city": "", "country": "FI"})
+        assert enqueued_issuing() == []
+        assert Invoice.objects.count() == 0

@@ -51,6 +51,7 @@ def test_invoice_totals_are_rounded_lines_plus_vat_per_category(
         vat_number=vat,
         country=country,
         admin_email=f"admin{next(_unique)}@random.example",
+        invoice_address=True,
     )
     subscription = Subscription.objects.get(organization=org)
     period = subscription.current_period
@@ -105,7 +106,9 @@ def test_invoice_totals_are_rounded_lines_plus_vat_per_category(
 def test_pro_rata_invoices_over_a_period_never_exceed_the_full_period_price(
     catalog: None, purchase_days: list[int]
 ) -> None:
-    org = make_organization(licenses=1, admin_email=f"pro{next(_unique)}@rata.example")
+    org = make_organization(
+        licenses=1, admin_email=f"pro{next(_unique)}@rata.example", invoice_address=True
+    )
     admin = admin_of(org)
     start = date(2027, 1, 1)
     licenses = 1

@@ -21,7 +21,7 @@ from abonnement.invoicing.services import (
 )
 from abonnement.orders.models import Order
 from abonnement.subscriptions.rollover import roll_over_subscriptions
-from tests.conftest import NOW, make_organization
+from tests.conftest import NOW, give_invoice_address, make_organization
 
 pytestmark = pytest.mark.django_db
 
@@ -95,6 +95,7 @@ def test_command_line_runs_the_due_reminders(
 
 
 def test_lost_work_is_requeued_and_then_done(org: object) -> None:
+    give_invoice_address(org)
     later = NOW + timedelta(hours=1)
     assert requeue_missing_work(now=later) == Requeued(orders=1, deliveries=0)
     order = Order.objects.get()
@@ -106,6 +107,7 @@ def test_lost_work_is_requeued_and_then_done(org: object) -> None:
 
 
 def test_work_younger_than_an_hour_is_left_to_its_own_task(org: object) -> None:
+    give_invoice_address(org)
     # The provisioning order, made at NOW, has no documents yet (no task ran here).
     assert requeue_missing_work(now=NOW + timedelta(minutes=59)) == Requeued(0, 0)
     assert requeue_missing_work(now=NOW + timedelta(hours=1)) == Requeued(orders=1, deliveries=0)
@@ -113,3 +115,25 @@ def test_work_younger_than_an_hour_is_left_to_its_own_task(org: object) -> None:
     # Its confirmation's and invoice's deliveries were just written, with their task.
     assert requeue_missing_work(now=NOW + timedelta(hours=1, minutes=59)) == Requeued(0, 0)
     assert requeue_missing_work(now=NOW + timedelta(hours=2)) == Requeued(orders=0, deliveries=2)
+
+
+def test_held_orders_are_not_requeued_until_the_invoice_address_is_given(org: object) -> None:
+    """An order waiting for the invoice address is issued when the billing details are
+    saved; the sweep gives it a task only while its confirmation is missing."""
+    later = NOW + timedelta(hours=1)
+    order = Order.objects.get()
+    # Lost before anything was issued: re-queued, for its confirmation.
+    assert requeue_missing_work(now=later) == Requeued(orders=1, deliveries=0)
+    documents = issue_invoice_for_order(order_id=order.pk, now=NOW)
+    assert documents.invoice is None
+    # Confirmed and held: only the confirmation's delivery is work, every day after too.
+    assert requeue_missing_work(now=later) == Requeued(orders=0, deliveries=1)
+    assert requeue_missing_work(now=later + timedelta(days=1)) == Requeued(0, 1)
+    send_delivery(delivery_id=Delivery.objects.get().pk, now=NOW)
+    assert requeue_missing_work(now=later) == Requeued(orders=0, deliveries=0)
+    # With the address given (its after-commit task lost here), the sweep takes it up.
+    give_invoice_address(org)
+    assert requeue_missing_work(now=later) == Requeued(orders=1, deliveries=0)
+    batches = DBTaskResult.objects.filter(task_path__endswith=".issue_order_documents_batch")
+    assert [t.args_kwargs["kwargs"]["order_ids"] for t in batches] == [[str(order.pk)]] * 2
+    assert DBTaskResult.objects.filter(task_path__endswith=".deliver").count() == 2

@@ -79,7 +79,9 @@ def test_descriptions_in_the_invoice_language(
 def test_a_one_month_subscriptions_invoices_say_one_month(
     catalog: None, language: str, first: str, renewal: str
 ) -> None:
-    org = make_organization(language=language, edition="basic", licenses=5, period_months=1)
+    org = make_organization(
+        language=language, edition="basic", licenses=5, period_months=1, invoice_address=True
+    )
     order = Order.objects.get(organization=org)
     invoice = issue_invoice_for_order(order_id=order.pk, now=NOW).invoice
     assert [line.description for line in Snapshot.from_json(invoice.snapshot).lines] == [first]

@@ -279,9 +279,9 @@ def test_stylesheets_are_compiled_once_per_process() -> None:
 
 @requires_rules
 def test_invoice_of_a_freshly_provisioned_organisation_is_valid(catalog: None) -> None:
-    """No invoice address typed yet, no e-invoice address: the buyer's endpoint comes from
-    its VAT number and the address is just the country."""
-    org = make_organization()
+    """Provisioned, then only the invoice address given (no e-invoice address): the buyer's
+    endpoint comes from its VAT number. (Before the address there is no invoice at all.)"""
+    org = make_organization(invoice_address=True)
     document = ubl_of(first_invoice(org))
     tree = etree.fromstring(document)
     endpoint = tree.xpath("//cac:AccountingCustomerParty//cbc:EndpointID", namespaces=NS)[0]

@@ -28,7 +28,7 @@ from abonnement.organizations.services import (
 )
 from abonnement.subscriptions.models import Subscription
 from abonnement.subscriptions.selectors import subscription_overview
-from tests.conftest import NOW, VENDOR, admin_of, make_organization
+from tests.conftest import NOW, VENDOR, admin_of, give_invoice_address, make_organization
 
 pytestmark = pytest.mark.django_db
 
@@ -733,6 +733,7 @@ class TestTransferVatNumber:
         july = datetime(2027, 7, 1, 9, 0, tzinfo=UTC)
         roll_over_subscriptions(now=july)
         renewal = Order.objects.get(organization=org, period_start=date(2027, 7, 1))
+        give_invoice_address(org, now=july)
         invoice = issue_invoice_for_order(order_id=renewal.pk, now=july).invoice
         assert invoice.issue_date == date(2027, 7, 1)
         assert Snapshot.from_json(invoice.snapshot).buyer.vat_number == "FI21291126"

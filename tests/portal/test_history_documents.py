@@ -45,6 +45,12 @@ def documents_settings(settings: Any, tmp_path: Any) -> None:
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 
+@pytest.fixture
+def org(catalog: None) -> Any:
+    """The tests here issue invoices, and an invoice needs the buyer's address."""
+    return make_organization(invoice_address=True)
+
+
 def issue(order: Order) -> OrderDocuments:
     return issue_invoice_for_order(order_id=order.pk, now=ISSUED_AT)
 
@@ -308,7 +314,7 @@ def _resend_urls(documents: OrderDocuments) -> list[str]:
 
 
 def test_another_organisations_documents_are_not_found(portal: Client, org: Any) -> None:
-    other = make_organization(name="Muu Oy", admin_email="admin@muu.example")
+    other = make_organization(name="Muu Oy", admin_email="admin@muu.example", invoice_address=True)
     theirs = issue(renewal_of(other))
     before = Delivery.objects.count()
     for url in _document_urls(theirs):

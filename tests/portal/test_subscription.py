@@ -355,3 +355,89 @@ class TestNewPrices:
         assert "Nothing is scheduled: the next period continues as the current one." in body
         assert "New prices apply" not in body
         assert '<span class="changed">' not in body
+
+
+class TestInvoicesHeldNotice:
+    """Provisioned without an invoice address (as over the API), the organisation's invoices
+    wait for it; the overview says so until the billing details name one."""
+
+    NOTICE = "Invoices wait for your billing details. Add the invoice address to receive them."
+
+    def notice(self, client: Client) -> str | None:
+        body = client.get("/settings/subscription/").content.decode()
+        if 'id="invoices-held"' not in body:
+            return None
+        return body.split('id="invoices-held">', 1)[1].split("</div>", 1)[0]
+
+    def test_shown_while_invoices_wait_and_gone_once_the_address_is_saved(
+        self, portal: Client, org: Any
+    ) -> None:
+        from abonnement.invoicing.services import issue_invoice_for_order
+
+        order = Order.objects.get(organization=org)
+        assert issue_invoice_for_order(order_id=order.pk, now=NOW).invoice is None
+        notice = self.notice(portal)
+        assert notice is not None
+        assert self.NOTICE in notice
+        assert '<a href="/settings/subscription/billing/">Billing details</a>' in notice
+        response = portal.post(
+            "/settings/subscription/billing/",
+            {
+                "contact_kind": "user",
+                "contact_user": str(admin_of(org).user.pk),
+                "street": "Testikatu 1",
+                "postal_code": "00100",
+                "city": "Helsinki",
+                "country": "FI",
+                "invoice_language": "en",
+            },
+        )
+        assert response.status_code == 302
+        org.billing_details.refresh_from_db()
+        assert org.billing_details.street == "Testikatu 1"
+        assert self.notice(portal) is None
+
+    @pytest.mark.parametrize(
+        "language,text",
+        [
+            (
+                "nl",
+                "Facturen wachten op je facturatiegegevens. "
+                "Vul het factuuradres in om ze te ontvangen.",
+            ),
+            ("fi", "Laskut odottavat laskutustietojasi. Lisää laskutusosoite, niin saat laskut."),
+        ],
+    )
+    def test_in_the_users_language(
+        self, portal: Client, admin_user: Any, language: str, text: str
+    ) -> None:
+        admin_user.language = language
+        admin_user.save(update_fields=["language"])
+        notice = self.notice(portal)
+        assert notice is not None and text in notice
+
+    def test_not_shown_with_an_invoice_address(self, portal: Client, org: Any) -> None:
+        from tests.conftest import give_invoice_address
+
+        give_invoice_address(org)
+        assert self.notice(portal) is None
+
+    def test_a_marketplace_customer_is_sent_to_the_marketplace(
+        self, catalog: None, clock_at_now: None
+    ) -> None:
+        market = make_organization(
+            name="Markt Oy",
+            admin_email="m@markt.example",
+            purchase_channel={
+                "type": "marketplace",
+                "name": "Partner Market",
+                "url": "https://pm.example/",
+            },
+        )
+        notice = self.notice(client_for(admin_of(market).user))
+        assert notice is not None
+        assert (
+            "Invoices wait for your billing details. They are managed through Partner Market: "
+            "add the invoice address there to receive them."
+        ) in notice
+        assert "/settings/subscription/billing/" not in notice

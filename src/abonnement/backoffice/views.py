@@ -31,6 +31,7 @@ from abonnement.backoffice.forms import (
 from abonnement.core import clock
 from abonnement.core.errors import DomainError, NotFound, PermissionDenied
 from abonnement.invoicing import services as document_services
+from abonnement.invoicing.holds import held_order_numbers
 from abonnement.organizations import services as organization_services
 from abonnement.organizations.services import MAX_DOCUMENT_BYTES
 from abonnement.subscriptions import services as subscription_services
@@ -89,7 +90,13 @@ def organization(request: HttpRequest, staff: Staff, organization_id: UUID) -> H
         history_kind=request.GET.get("kind") or None,
         history_page_number=request.GET.get("history", 1),
     )
-    return render(request, "backoffice/organization.html", {"page": page, "staff": staff})
+    # Orders whose invoices wait for the customer's invoice address, as the admin is told.
+    held = held_order_numbers(organization_id=page.organization.pk)
+    return render(
+        request,
+        "backoffice/organization.html",
+        {"page": page, "staff": staff, "held_orders": held},
+    )
 
 
 @require_GET

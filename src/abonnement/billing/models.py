@@ -2,6 +2,15 @@ from __future__ import annotations
 
 from django.db import models
 
+# The buyer's postal address every invoice must name (VAT Directive art. 226(5)). A new
+# organisation's billing details have only the country until someone gives the rest
+# (``POST /organizations`` takes no address); its invoices wait until then.
+INVOICE_ADDRESS_FIELDS = ("street", "postal_code", "city", "country")
+# Billing details with a complete invoice address, as a filter (``has_invoice_address``).
+WITH_INVOICE_ADDRESS = (
+    ~models.Q(street="") & ~models.Q(postal_code="") & ~models.Q(city="") & ~models.Q(country="")
+)
+
 
 class EInvoiceOperator(models.Model):
     """An e-invoicing operator (intermediator) known by its routing code."""
@@ -45,3 +54,7 @@ class BillingDetails(models.Model):
                 name="einvoicing_needs_address",
             )
         ]
+
+    @property
+    def has_invoice_address(self) -> bool:
+        return all(getattr(self, name) for name in INVOICE_ADDRESS_FIELDS)

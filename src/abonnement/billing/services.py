@@ -76,7 +76,9 @@ def update_billing_details(
 
     Every field is checked before anything is saved; all errors are reported at once. A
     marketplace-managed organisation's details change only through the vendor (Rule 6):
-    anyone else gets ``ManagedByMarketplace`` and nothing changes.
+    anyone else gets ``ManagedByMarketplace`` and nothing changes. Saved details always
+    name the invoice address, so the orders whose invoices waited for it are invoiced
+    after commit.
     """
     errors = FieldErrors()
     for field, message in READ_ONLY.items():
@@ -236,4 +238,8 @@ def update_billing_details(
             before={k: before[k] for k in changed},
             after={k: after[k] for k in changed},
         )
+    if details.has_invoice_address:
+        from abonnement.invoicing.services import invoice_held_orders_on_commit
+
+        invoice_held_orders_on_commit(organization_id=organization.pk)
     return details

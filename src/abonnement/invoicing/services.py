@@ -7,6 +7,9 @@ Contract:
   seller) make a duplicate impossible. The invoice number comes from the seller's gapless
   counter inside the same transaction, taken last so the counter's row lock is held only
   for a few inserts.
+- An invoice names the buyer's postal address: an order of an organisation without an
+  invoice address is confirmed but not invoiced (held, see ``holds``) until its billing
+  details are saved, which enqueues the issuing again (``invoice_held_orders_on_commit``).
 - An issued document never changes; ``credit_invoice`` reverses one with a credit note
   from the same number sequence.
 - Deliveries are rows; the work happens in tasks enqueued after commit. ``send_delivery``
@@ -55,6 +58,7 @@ from abonnement.invoicing.documents import (
     seller_party,
 )
 from abonnement.invoicing.errors import AlreadyCredited, DeliveryNotFailed, NotAnInvoice
+from abonnement.invoicing.holds import has_invoice, has_invoice_address
 from abonnement.invoicing.models import (
     Delivery,
     DeliveryChannel,
@@ -104,6 +108,10 @@ def _enqueue_deliveries_on_commit(delivery_ids: list[UUID]) -> None:
     transaction.on_commit(enqueue)
 
 
+def _addressed(details: BillingDetails | None) -> bool:
+    return details is not None and details.has_invoice_address
+
+
 def _channel_for(details: BillingDetails | None) -> str:
     if details is not None and details.einvoice_enabled:
         return DeliveryChannel.EINVOICE
@@ -116,8 +124,8 @@ def _channel_for(details: BillingDetails | None) -> str:
 @dataclass(frozen=True)
 class OrderDocuments:
     confirmation: OrderConfirmation
-    invoice: Invoice
-    created: bool
+    invoice: Invoice | None  # None while the order is held for an invoice address
+    created: bool  # this call issued the invoice
 
 
 @transaction.atomic(durable=True)
@@ -127,11 +135,15 @@ def issue_invoice_for_order(*, order_id: UUID | str, now: datetime) -> OrderDocu
     The confirmation is dated the order's day, the invoice ``now``'s business day, due
     ``PAYMENT_TERMS_DAYS`` later. Both are delivered after commit: the confirmation by
     e-mail, the invoice by e-mail or, with e-invoicing on, through the operator adapter.
+    Without an invoice address in the billing details the order is only confirmed and its
+    invoice held (``invoice`` is None) until the billing details are saved.
     """
     created = _issue_locked([order_id], now=now)
     return OrderDocuments(
         confirmation=OrderConfirmation.objects.get(order_id=order_id),
-        invoice=Invoice.objects.get(order_id=order_id, document_type=DocumentType.INVOICE),
+        invoice=Invoice.objects.filter(
+            order_id=order_id, document_type=DocumentType.INVOICE
+        ).first(),
         created=created > 0,
     )
 
@@ -139,8 +151,33 @@ def issue_invoice_for_order(*, order_id: UUID | str, now: datetime) -> OrderDocu
 @transaction.atomic(durable=True)
 def issue_invoices_for_orders(*, order_ids: Sequence[UUID | str], now: datetime) -> int:
     """The same for many orders at once (a rollover batch): a handful of queries and bulk
-    inserts whatever their number. Returns how many invoices were issued now."""
+    inserts whatever their number. Returns how many invoices were issued now (a held
+    order is confirmed but not counted)."""
     return _issue_locked(order_ids, now=now)
+
+
+def invoice_held_orders_on_commit(*, organization_id: UUID | str) -> None:
+    """After the caller's transaction commits, enqueue the issuing task for the
+    organisation's orders that have no invoice (those held for its invoice address).
+
+    Called when billing details are saved. The orders are looked up after the commit, so an
+    order whose issuing task read the billing details just before they were saved is found
+    too; the task locks each order and the unique constraints keep its invoice exactly
+    once, whatever other task or sweep reaches the same order.
+    """
+
+    def enqueue() -> None:
+        from abonnement.invoicing.tasks import enqueue_order_documents
+
+        waiting = (
+            Order.objects.filter(organization_id=organization_id)
+            .filter(~has_invoice(), has_invoice_address())
+            .order_by("number")
+            .values_list("pk", flat=True)
+        )
+        enqueue_order_documents([str(pk) for pk in waiting])
+
+    transaction.on_commit(enqueue)
 
 
 def _issue_locked(order_ids: Sequence[UUID | str], *, now: datetime) -> int:
@@ -200,7 +237,12 @@ def _issue_locked(order_ids: Sequence[UUID | str], *, now: datetime) -> int:
             )
         )
 
-    to_invoice = sorted((o for o in todo if o.pk not in invoiced), key=lambda o: o.number)
+    # No invoice without the buyer's postal address (VAT Directive art. 226(5)): such an
+    # order is only confirmed, and held until the billing details name the address.
+    to_invoice = sorted(
+        (o for o in todo if o.pk not in invoiced and _addressed(contexts[o.pk].details)),
+        key=lambda o: o.number,
+    )
     seller, _, _ = seller_party()
     due_date = issue_date + timedelta(days=settings.PAYMENT_TERMS_DAYS)
     drafts = [
@@ -926,21 +968,23 @@ def requeue_missing_work(*, now: datetime) -> Requeued:
 
     Documents and deliveries are enqueued after commit; a process that dies between the
     commit and the enqueue (or a task table that was cleared) would leave an order without
-    its documents, or a delivery pending for ever. This finds orders without an invoice,
-    deliveries that are due, and deliveries claimed by a worker that vanished (older than
-    the lease), and enqueues them. Work younger than ``WORK_GRACE`` (business time) is
-    left to the task that was enqueued with it, so a run during a big rollover's backlog
-    does not enqueue every order twice; tasks are safe to run twice anyway.
+    its documents, or a delivery pending for ever. This finds orders without an invoice
+    (except those held for an invoice address once confirmed: saving the billing details
+    enqueues them), deliveries that are due, and deliveries claimed by a worker that
+    vanished (older than the lease), and enqueues them. Work younger than ``WORK_GRACE``
+    (business time) is left to the task that was enqueued with it, so a run during a big
+    rollover's backlog does not enqueue every order twice; tasks are safe to run twice
+    anyway.
     """
     from abonnement.invoicing.tasks import enqueue_deliveries, enqueue_order_batches
 
     at = clock.real_now()
     settled = now - WORK_GRACE
+    confirmed = Exists(OrderConfirmation.objects.filter(order_id=OuterRef("pk")))
     orders = list(
         Order.objects.filter(
-            ~Exists(
-                Invoice.objects.filter(order_id=OuterRef("pk"), document_type=DocumentType.INVOICE)
-            ),
+            ~has_invoice(),
+            has_invoice_address() | ~confirmed,
             created_at__lte=settled,
         ).values_list("pk", flat=True)
     )

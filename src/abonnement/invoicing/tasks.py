@@ -3,7 +3,8 @@
 Each task takes ids, re-reads, calls one service and is safe to run twice. The domain
 event listener turns every ``order.created`` into an ``issue_order_documents`` task; a
 rollover batch of thousands of orders becomes one bulk INSERT into the task table when the
-database backend is configured (one ``enqueue`` per order otherwise).
+database backend is configured (one ``enqueue`` per order otherwise). Saving billing details
+enqueues the same tasks for the orders whose invoices waited for the invoice address.
 """
 
 from __future__ import annotations
@@ -25,18 +26,24 @@ logger = logging.getLogger(__name__)
 ISSUE_BATCH_SIZE = 200
 
 
+# What ``issue_order_documents`` returns for an order held for an invoice address.
+HELD = "held: no invoice address"
+
+
 @task()
 def issue_order_documents(order_id: str) -> str:
+    """The invoice's id, or ``HELD`` when the order was only confirmed."""
     from abonnement.invoicing.models import DocumentType, Invoice
     from abonnement.invoicing.services import issue_invoice_for_order
 
     try:
-        documents = issue_invoice_for_order(order_id=order_id, now=clock.now())
+        invoice = issue_invoice_for_order(order_id=order_id, now=clock.now()).invoice
     except IntegrityError:
         # Another worker issued it between our read and our insert: the constraint held.
-        invoice = Invoice.objects.get(order_id=order_id, document_type=DocumentType.INVOICE)
-        return str(invoice.pk)
-    return str(documents.invoice.pk)
+        invoice = Invoice.objects.filter(
+            order_id=order_id, document_type=DocumentType.INVOICE
+        ).first()
+    return HELD if invoice is None else str(invoice.pk)
 
 
 @task()
@@ -102,7 +109,11 @@ def on_domain_events(events: Sequence[Event]) -> None:
     A single order (a purchase) is one task; a rollover batch becomes tasks of up to
     ``ISSUE_BATCH_SIZE`` orders each, written with one INSERT.
     """
-    order_ids = [str(e.data["order_id"]) for e in events if e.type == "order.created"]
+    enqueue_order_documents([str(e.data["order_id"]) for e in events if e.type == "order.created"])
+
+
+def enqueue_order_documents(order_ids: Sequence[str]) -> None:
+    """One order is one task; more are batches of ``ISSUE_BATCH_SIZE``."""
     if len(order_ids) == 1:
         enqueue_many(issue_order_documents, [{"order_id": order_ids[0]}])
         return

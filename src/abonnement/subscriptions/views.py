@@ -18,6 +18,7 @@ from abonnement.accounts.portal import Portal, add_domain_error, portal_page
 from abonnement.core import clock
 from abonnement.core.errors import DomainError
 from abonnement.core.templatetags.portal import day, money, number
+from abonnement.invoicing.holds import held_order_numbers
 from abonnement.subscriptions import selectors, services
 from abonnement.subscriptions.forms import EditionRequestForm, LicenseForm, StorageForm
 
@@ -34,7 +35,13 @@ def overview(request: HttpRequest, portal: Portal) -> HttpResponse:
     return render(
         request,
         "subscriptions/overview.html",
-        {"overview": data, "price_changes": price_changes(data), "section": "overview"},
+        {
+            "overview": data,
+            "price_changes": price_changes(data),
+            # Orders whose invoices wait for the invoice address (a notice says so).
+            "held_orders": held_order_numbers(organization_id=portal.organization.pk),
+            "section": "overview",
+        },
     )
 
 
