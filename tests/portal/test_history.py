@@ -35,7 +35,10 @@ def test_change_log_shows_who_when_channel_and_values(portal: Client, org: Any) 
     assert "User licences for the next period: 10 → 8" in body
     assert "15 Jan 2027 12:00" in body  # NOW in Helsinki
     assert "Anna Admin" in body and "Portal" in body
-    assert "&quot;next&quot;: 8" in body
+    # Before and after, labelled and formatted for the reader (not the stored JSON).
+    assert "<dt>Next period</dt><dd>10</dd>" in body
+    assert "<dt>Next period</dt><dd>8</dd>" in body
+    assert "&quot;" not in body
 
 
 def test_filter_and_pagination(portal: Client, org: Any) -> None:

@@ -103,9 +103,7 @@ class TestCreate:
         assert licenses(org) == (10, 10)
         assert not User.objects.filter(email="kalle@testi.example").exists()
 
-    def test_admin_is_told_a_scheduled_removal_gets_smaller(
-        self, portal: Client, org: Any
-    ) -> None:
+    def test_admin_is_told_a_scheduled_removal_gets_smaller(self, portal: Client, org: Any) -> None:
         from abonnement.subscriptions.services import set_license_count
 
         add_users(org, 3)  # 4 active of 10
@@ -136,8 +134,7 @@ class TestCreate:
         set_license_count(organization=org, licenses=4, actor=admin_of(org), now=NOW)
         page = client_for(manager).get("/settings/users/new/").content.decode()
         assert (
-            "A licence removal is scheduled, and every licence of the next billing period is "
-            "taken."
+            "A licence removal is scheduled, and every licence of the next billing period is taken."
         ) in page
         assert "Ask an administrator to activate this user:" in page
         assert "<strong>Anna Admin</strong>" in page

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import functools
 import re
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.conf import settings
 from django.utils import translation
@@ -93,3 +96,154 @@ def delivery_text(delivery: DeliveryView) -> str:
     if delivery.to:
         return _("By e-mail to %(to)s") % {"to": delivery.to}
     return _("By e-mail")
+
+
+# --------------------------------------------------------------------------- stored values
+
+# The fields history entries store before and after a change, as the reader sees them.
+FIELD_LABELS: dict[str, Promise] = {
+    "active": gettext_lazy("Active"),
+    "address": gettext_lazy("Invoice address"),
+    "admin": gettext_lazy("Administrator"),
+    "cc": gettext_lazy("Copy recipients"),
+    "channel": gettext_lazy("Channel"),
+    "city": gettext_lazy("City"),
+    "contact_email": gettext_lazy("Contact e-mail"),
+    "contact_name": gettext_lazy("Contact name"),
+    "contact_user_id": gettext_lazy("Contact user"),
+    "country": gettext_lazy("Country"),
+    "currency": gettext_lazy("Currency"),
+    "current": gettext_lazy("Current period"),
+    "deadline": gettext_lazy("Deadline"),
+    "delivery_id": gettext_lazy("Delivery"),
+    "destination": gettext_lazy("Destination"),
+    "due_date": gettext_lazy("Due date"),
+    "e_invoicing": gettext_lazy("E-invoicing"),
+    "edition": gettext_lazy("Edition"),
+    "email": gettext_lazy("E-mail address"),
+    "enabled": gettext_lazy("Switched on"),
+    "end": gettext_lazy("End"),
+    "invoice_language": gettext_lazy("Invoice language"),
+    "issue_date": gettext_lazy("Issue date"),
+    "kind": gettext_lazy("Kind"),
+    "language": gettext_lazy("Language"),
+    "license": gettext_lazy("Licence"),
+    "licenses": gettext_lazy("User licences"),
+    "lines": gettext_lazy("Lines"),
+    "name": gettext_lazy("Name"),
+    "net_total": gettext_lazy("Net total"),
+    "next": gettext_lazy("Next period"),
+    "next_edition": gettext_lazy("Edition of the next period"),
+    "next_start": gettext_lazy("Next period starts"),
+    "number": gettext_lazy("Number"),
+    "operator_code": gettext_lazy("Operator code"),
+    "order_number": gettext_lazy("Order number"),
+    "payment_reference": gettext_lazy("Payment reference"),
+    "period": gettext_lazy("Period"),
+    "period_end": gettext_lazy("Period end"),
+    "period_months": gettext_lazy("Period length in months"),
+    "period_price": gettext_lazy("Period price"),
+    "permissions": gettext_lazy("Permissions"),
+    "postal_code": gettext_lazy("Postal code"),
+    "prefix": gettext_lazy("Token prefix"),
+    "purchase_channel": gettext_lazy("Purchase channel"),
+    "reference": gettext_lazy("Your reference"),
+    "request_id": gettext_lazy("Request"),
+    "requested_edition": gettext_lazy("Requested edition"),
+    "response": gettext_lazy("Response"),
+    "scopes": gettext_lazy("Scopes"),
+    "start": gettext_lazy("Start"),
+    "status": gettext_lazy("Status"),
+    "storage_packs": gettext_lazy("Storage packs"),
+    "street": gettext_lazy("Street"),
+    "total": gettext_lazy("Total"),
+    "type": gettext_lazy("Type"),
+    "vat_category": gettext_lazy("VAT category"),
+    "vat_number": gettext_lazy("VAT number"),
+    "vat_total": gettext_lazy("VAT"),
+}
+_AMOUNTS = frozenset({"total", "net_total", "vat_total", "period_price"})
+_EDITIONS = frozenset({"edition", "next_edition", "requested_edition"})
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def change_fields(
+    value: object, *, editions: dict[str, str] | None = None
+) -> list[tuple[str, str]]:
+    """A stored before/after value as (label, text) pairs in the reader's language: labels
+    for the stored field names, days, counts and amounts formatted, edition codes named.
+    A field without a label keeps its stored name, so nothing recorded is hidden."""
+    if value in (None, "", {}, []):
+        return []
+    if not isinstance(value, dict):
+        return [("", _stored_text(value, None, editions or {}, ""))]
+    currency = value.get("currency")
+    return [
+        (str(FIELD_LABELS.get(key, key)), _stored_text(item, key, editions or {}, currency))
+        for key, item in value.items()
+    ]
+
+
+def change_text(value: object, *, editions: dict[str, str] | None = None) -> str:
+    """:func:`change_fields` on one line: "User licences: 12; Edition: Pro"."""
+    return "; ".join(
+        f"{label}: {text}" if label else text
+        for label, text in change_fields(value, editions=editions)
+    )
+
+
+def _stored_text(value: object, key: str | None, editions: dict[str, str], currency: object) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return str(_("Yes") if value else _("No"))
+    if isinstance(value, int):
+        return stored_count(value)
+    if isinstance(value, str):
+        if key in _EDITIONS:
+            return editions.get(value, value)
+        if key in _AMOUNTS and currency:
+            return stored_money(value, currency)
+        return stored_day(value) if _ISO_DAY.fullmatch(value) else value
+    if isinstance(value, dict):
+        if set(value) == {"start", "end"}:
+            start = _stored_text(value["start"], "start", editions, currency)
+            end = _stored_text(value["end"], "end", editions, currency)
+            return f"{start} – {end}"
+        return ", ".join(
+            f"{FIELD_LABELS.get(k, k)} {_stored_text(v, k, editions, currency)}"
+            for k, v in value.items()
+        )
+    if isinstance(value, list):
+        return ", ".join(_stored_text(item, key, editions, currency) for item in value) or "—"
+    return str(value)
+
+
+def stored_money(amount: Any, currency: Any) -> str:
+    """An amount the history stores as text ("45.00", the API's format) with its currency,
+    formatted for the reader like every other amount in the portal."""
+    from abonnement.core.templatetags.portal import money, number
+
+    try:
+        value = Decimal(str(amount))
+    except (InvalidOperation, ValueError):
+        return f"{amount or ''} {currency or ''}".strip()
+    if not value.is_finite():
+        return f"{amount} {currency or ''}".strip()
+    return money(value, str(currency)) if currency else number(value)
+
+
+def stored_day(value: Any) -> str:
+    """A day the history stores in ISO form, formatted for the reader."""
+    from abonnement.core.templatetags.portal import day
+
+    try:
+        return day(date.fromisoformat(str(value)))
+    except ValueError:
+        return str(value or "")
+
+
+def stored_count(value: Any) -> str:
+    from abonnement.core.templatetags.portal import number
+
+    return number(value) if isinstance(value, int) and not isinstance(value, bool) else str(value)

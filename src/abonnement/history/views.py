@@ -5,11 +5,8 @@ The documents' files and resending them are in ``abonnement.invoicing.views``.""
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -19,10 +16,18 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from abonnement.accounts.models import Permission
 from abonnement.accounts.portal import Portal, portal_page
-from abonnement.core.templatetags.portal import day, money, number
+from abonnement.core.templatetags.portal import number
 from abonnement.history.models import HistoryEntry, HistoryKind
 from abonnement.history.selectors import history_page, order_documents_page
-from abonnement.history.texts import destination_text, system_actor_name, system_reason
+from abonnement.history.texts import (
+    change_fields,
+    destination_text,
+    stored_count,
+    stored_day,
+    stored_money,
+    system_actor_name,
+    system_reason,
+)
 from abonnement.invoicing.models import OrderConfirmation
 from abonnement.invoicing.selectors import DeliveryView, delivery_view, invoice_page
 from abonnement.orders.models import Order, OrderLine
@@ -145,38 +150,9 @@ class EntryRow:
     actor: str
     channel: str
     reason: str
-    before: str
-    after: str
-
-
-def _json(value: Any) -> str:
-    if value in (None, {}, []):
-        return ""
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
-
-
-def _stored_money(amount: Any, currency: Any) -> str:
-    """An amount the history stores as text ("45.00", the API's format) with its currency,
-    formatted for the reader like every other amount in the portal."""
-    try:
-        value = Decimal(str(amount))
-    except (InvalidOperation, ValueError):
-        return f"{amount or ''} {currency or ''}".strip()
-    if not value.is_finite():
-        return f"{amount} {currency or ''}".strip()
-    return money(value, str(currency)) if currency else number(value)
-
-
-def _stored_day(value: Any) -> str:
-    """A day the history stores in ISO form, formatted for the reader."""
-    try:
-        return day(date.fromisoformat(str(value)))
-    except ValueError:
-        return str(value or "")
-
-
-def _stored_count(value: Any) -> str:
-    return number(value) if isinstance(value, int) and not isinstance(value, bool) else str(value)
+    # The stored values as (label, text) pairs in the reader's language.
+    before: list[tuple[str, str]]
+    after: list[tuple[str, str]]
 
 
 def _pair(entry: HistoryEntry, key: str) -> tuple[Any, Any]:
@@ -195,8 +171,8 @@ def _entry_row(entry: HistoryEntry, page: Any) -> EntryRow:
         else system_actor_name(entry.actor_name),
         channel=str(CHANNELS.get(entry.channel, entry.channel)),
         reason=_reason(entry.reason),
-        before=_json(entry.before),
-        after=_json(entry.after),
+        before=change_fields(entry.before, editions=page.edition_names),
+        after=change_fields(entry.after, editions=page.edition_names),
     )
 
 
@@ -209,7 +185,7 @@ def _describe(entry: HistoryEntry, features: dict[str, str], editions: dict[str,
         after = entry.after or {}
         return _("Order %(number)s placed: %(amount)s") % {
             "number": after.get("number", ""),
-            "amount": _stored_money(after.get("total"), after.get("currency")),
+            "amount": stored_money(after.get("total"), after.get("currency")),
         }
     next_licences = _("User licences for the next period: %(old)s → %(new)s")
     next_storage = _("Storage packs for the next period: %(old)s → %(new)s")
@@ -223,9 +199,9 @@ def _describe(entry: HistoryEntry, features: dict[str, str], editions: dict[str,
     }
     if action in texts:
         if action.endswith("_bought"):
-            values = {"old": _stored_count(old), "new": _stored_count(new)}
+            values = {"old": stored_count(old), "new": stored_count(new)}
         else:
-            values = {"old": _stored_count(old_next), "new": _stored_count(new_next)}
+            values = {"old": stored_count(old_next), "new": stored_count(new_next)}
         return texts[action] % values
     if action == "licenses_removal_cancelled":
         count = new_next if isinstance(new_next, int) else 0
@@ -233,14 +209,14 @@ def _describe(entry: HistoryEntry, features: dict[str, str], editions: dict[str,
             "Scheduled licence change cancelled: %(new)s licence",
             "Scheduled licence change cancelled: %(new)s licences",
             count,
-        ) % {"new": _stored_count(new_next)}
+        ) % {"new": stored_count(new_next)}
     if action == "storage_packs_removal_cancelled":
         count = new_next if isinstance(new_next, int) else 0
         return ngettext(
             "Scheduled storage change cancelled: %(new)s storage pack",
             "Scheduled storage change cancelled: %(new)s storage packs",
             count,
-        ) % {"new": _stored_count(new_next)}
+        ) % {"new": stored_count(new_next)}
     feature = features.get(subject, subject)
     edition_before, edition_after = _pair(entry, "edition")
     simple = {
@@ -288,9 +264,9 @@ def _describe(entry: HistoryEntry, features: dict[str, str], editions: dict[str,
         after = entry.after if isinstance(entry.after, dict) else {}
         period = after.get("period", {})
         return _("New billing period %(start)s – %(end)s: %(amount)s") % {
-            "start": _stored_day(period.get("start")),
-            "end": _stored_day(period.get("end")),
-            "amount": _stored_money(after.get("total"), after.get("currency")),
+            "start": stored_day(period.get("start")),
+            "end": stored_day(period.get("end")),
+            "amount": stored_money(after.get("total"), after.get("currency")),
         }
     if action in DOCUMENT_ACTIONS:
         return _describe_document(entry)
@@ -332,7 +308,7 @@ def _describe_document(entry: HistoryEntry) -> str:
     if action == "invoice_issued":
         return _("Invoice %(number)s issued: %(amount)s") % {
             "number": after.get("number", ""),
-            "amount": _stored_money(after.get("total"), after.get("currency")),
+            "amount": stored_money(after.get("total"), after.get("currency")),
         }
     if action == "credit_note_issued":
         return _("Credit note %(number)s issued for invoice %(invoice)s") % {
@@ -341,7 +317,7 @@ def _describe_document(entry: HistoryEntry) -> str:
         }
     if action == "period_reminder_created":
         return _("Reminder about the next period created: from %(start)s") % {
-            "start": _stored_day(after.get("next_start"))
+            "start": stored_day(after.get("next_start"))
         }
     document = _document_name(entry.subject)
     if action == "document_delivered":

@@ -13,6 +13,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 
 from abonnement.core import clock
+from abonnement.history.texts import change_text
 
 register = template.Library()
 
@@ -58,14 +59,8 @@ def moment(value: datetime | None) -> str:
 
 @register.filter
 def change(value: Any) -> str:
-    """A history entry's before/after value as short text."""
-    if value is None or value == "" or value == {}:
-        return ""
-    if isinstance(value, dict):
-        return ", ".join(f"{key}: {change(item)}" for key, item in value.items())
-    if isinstance(value, list):
-        return ", ".join(change(item) for item in value)
-    return str(value)
+    """A history entry's before/after value as short text, labelled as the portal labels it."""
+    return change_text(value)
 
 
 CHANNELS = {
