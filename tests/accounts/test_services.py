@@ -352,6 +352,27 @@ class TestCreateUser:
         ]
         assert state(org) == before
 
+    def test_a_deactivated_users_email_points_to_reactivating_them(
+        self, org: Any, admin: Actor
+    ) -> None:
+        bob = create_user(
+            organization=org, email="bob@testi.example", name="Bob", actor=admin, now=NOW
+        ).user
+        deactivate_user(organization=org, user_id=bob.pk, license="keep", actor=admin, now=NOW)
+        before = state(org)
+        with pytest.raises(ValidationFailed) as error:
+            create_user(
+                organization=org, email="BOB@testi.example", name="Bob", actor=admin, now=NOW
+            )
+        assert [(e.field, e.message) for e in error.value.errors] == [
+            (
+                "email",
+                "This e-mail address belongs to Bob, who is deactivated. Reactivate them in "
+                "user management instead.",
+            )
+        ]
+        assert state(org) == before
+
     def test_email_in_another_organisation_is_a_duplicate(self, org: Any, admin: Actor) -> None:
         make_organization(name="Muu Oy", admin_email="other@muu.example")
         with pytest.raises(ValidationFailed) as error:

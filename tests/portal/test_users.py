@@ -179,6 +179,21 @@ class TestDeactivate:
         assert "<html" not in body
         assert "Keep the licence in the subscription" in body
         assert "Remove it from the subscription (from 1 Jul 2027)" in body
+        assert "is the billing contact" not in body
+
+    def test_dialog_warns_when_the_user_is_the_billing_contact(
+        self, portal: Client, org: Any
+    ) -> None:
+        from abonnement.billing.models import BillingDetails
+
+        (user,) = add_users(org, 1)
+        BillingDetails.objects.filter(organization=org).update(contact_user=user)
+        body = portal.get(f"/settings/users/{user.pk}/deactivate/").content.decode()
+        assert (
+            f"{user.display_name} is the billing contact. Until another contact is chosen in "
+            "the billing details, order confirmations and invoices go to the subscription "
+            "administrators."
+        ) in body
 
     def test_keep(self, portal: Client, org: Any) -> None:
         (user,) = add_users(org, 1)

@@ -131,7 +131,23 @@ def create_user(
     clean_email = _clean_email(email, errors)
     clean_name = _clean_name(name, errors)
     granted = _clean_permissions(permissions_granted, errors)
-    if clean_email and User.objects.filter(email=clean_email).exists():
+    existing = User.objects.filter(email=clean_email).first() if clean_email else None
+    if (
+        existing is not None
+        and existing.organization_id == organization.pk
+        and not existing.is_active
+    ):
+        # The organisation's own former user: point to reactivating them (nothing about
+        # other organisations' users is revealed).
+        errors.add(
+            "email",
+            _(
+                "This e-mail address belongs to %(name)s, who is deactivated. Reactivate "
+                "them in user management instead."
+            )
+            % {"name": existing.display_name},
+        )
+    elif existing is not None:
         errors.add("email", _("A user with this e-mail address already exists."))
     errors.raise_if_any()
     _grant_check(actor, organization, granted)

@@ -25,6 +25,7 @@ from abonnement.accounts.forms import (
 )
 from abonnement.accounts.models import Permission
 from abonnement.accounts.portal import Portal, add_domain_error, portal_page
+from abonnement.billing.models import BillingDetails
 from abonnement.core import clock
 from abonnement.core.errors import DomainError
 from abonnement.core.templatetags.portal import money, number
@@ -235,6 +236,10 @@ def user_deactivate(request: HttpRequest, portal: Portal, user_id: int) -> HttpR
             "counter": counter,
             "can_remove": portal.holds(Permission.MANAGE_SUBSCRIPTION)
             and not portal.organization.managed_by_marketplace,
+            # Mail to a deactivated billing contact goes to the administrators instead.
+            "billing_contact": BillingDetails.objects.filter(
+                organization_id=portal.organization.pk, contact_user_id=user.pk
+            ).exists(),
         },
     )
 
