@@ -379,6 +379,12 @@ def test_einvoice_address_normalises(raw: str, expected: str) -> None:
         ("0037233274", FORMAT_OVT),
         ("FI2112345600000786", CHECKSUM_IBAN),
         ("0088:5790000435967", CHECKSUM_GLN),
+        (
+            "FI 2345 6780",
+            "This is a VAT number. As an e-invoice address it is written 003723456780 (0037 "
+            "followed by the business ID digits).",
+        ),
+        ("SE556677889901", "Enter an e-invoice address: an OVT code"),
     ],
 )
 def test_einvoice_address_refusals(raw: str, fragment: str) -> None:

@@ -462,6 +462,11 @@ def validate_peppol_participant(value: str, field: str = "einvoice_address") -> 
 # --- E-invoice address and operator -----------------------------------------------------
 
 
+# The shortest IBAN (Norway's): anything shorter with letters in front is no bank account,
+# more likely a VAT number, and gets the general message rather than an IBAN's.
+_IBAN_MIN_LENGTH: Final = 15
+
+
 def validate_einvoice_address(value: str, field: str = "einvoice_address") -> str:
     """E-invoice address: a bare Finnish OVT code, a Peppol ``SCHEME:ID`` or an IBAN.
 
@@ -475,7 +480,17 @@ def validate_einvoice_address(value: str, field: str = "einvoice_address") -> st
     upper = _ascii_upper(_compact(text))
     if upper is not None and upper.startswith("0037"):
         return _normalise_ovt(upper, field)
-    if upper is not None and _IBAN_SHAPE_RE.fullmatch(upper):
+    if upper is not None and re.fullmatch(r"FI\d{8}", upper):
+        # A Finnish VAT number typed where its OVT code belongs: say how to write it.
+        _fail(
+            field,
+            gettext(
+                "This is a VAT number. As an e-invoice address it is written "
+                "0037%(digits)s (0037 followed by the business ID digits)."
+            )
+            % {"digits": upper[2:]},
+        )
+    if upper is not None and _IBAN_SHAPE_RE.fullmatch(upper) and len(upper) >= _IBAN_MIN_LENGTH:
         return validate_iban(upper, field)
     _fail(
         field,
