@@ -75,3 +75,30 @@ def test_a_server_error_is_our_own_page(settings: Any, db: Any) -> None:
     page = response.content.decode()
     assert "<h1>Jotain meni vikaan</h1>" in page
     assert "Mitään ei muutettu." in page
+
+
+def test_a_form_only_address_opened_as_a_link_is_a_page(catalog: None) -> None:
+    org = make_organization()
+    client = Client()
+    client.force_login(admin_of(org).user)
+    response = client.get("/feedback/")
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    page = response.content.decode()
+    assert "<h1>This could not be done</h1>" in page
+    assert "This address only takes a form&#x27;s submission." in page
+
+
+def test_the_back_office_says_it_in_its_own_layout(catalog: None) -> None:
+    import uuid
+
+    client = signed_in(make_staff("billing"))
+    response = client.get(f"/backoffice/deliveries/{uuid.uuid4()}/retry/")
+    assert response.status_code == 405
+    assert "This address only takes a form&#x27;s submission." in response.content.decode()
+
+
+def test_the_api_keeps_its_own_405(catalog: None) -> None:
+    response = Client().delete("/api/v1/catalog")
+    assert response.status_code == 405
+    assert response["Content-Type"] == "application/problem+json"
