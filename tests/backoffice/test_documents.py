@@ -134,6 +134,23 @@ class TestCredit:
         ]
         assert (Invoice.objects.count(), HistoryEntry.objects.count()) == before
 
+    def test_a_credit_note_is_not_offered_for_crediting(
+        self, billing_client: Client, invoice: Invoice
+    ) -> None:
+        billing_client.post(self.url(invoice), {"reason": "Once."})
+        credit = Invoice.objects.get(credited_invoice=invoice)
+        before = (Invoice.objects.count(), HistoryEntry.objects.count())
+        page = billing_client.get(self.url(credit)).content.decode()
+        assert f"<h1>Credit note {credit.number}</h1>" in page
+        assert (
+            f"This is a credit note (it reverses invoice {invoice.number}); a credit note "
+            "cannot be credited."
+        ) in page
+        assert 'name="reason"' not in page
+        response = billing_client.post(self.url(credit), {"reason": "Undo."})
+        assert response.status_code == 422
+        assert (Invoice.objects.count(), HistoryEntry.objects.count()) == before
+
     def test_another_organisations_invoice_is_not_found(
         self, billing_client: Client, invoice: Invoice
     ) -> None:
