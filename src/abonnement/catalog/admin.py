@@ -8,6 +8,7 @@ A list need only hold what changes: what it leaves out keeps the earlier list's 
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -124,15 +125,66 @@ class EditionAdmin(StaffRoleAdmin):
     inlines = [FeatureAvailabilityInline]
 
 
+class TranslationsField(forms.JSONField):
+    """The translations as indented JSON, letters as they are (ä, ö), not escaped."""
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, forms.fields.InvalidJSONInput):
+            return value
+        return json.dumps(value if value is not None else {}, ensure_ascii=False, indent=2)
+
+
+class TranslatedForm(forms.ModelForm):  # type: ignore[type-arg]
+    """``translations`` checked by the model's ``clean`` (shape, languages, lengths)."""
+
+    translations = TranslationsField(
+        label="Translations",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8, "cols": 80}),
+    )
+
+    def clean_translations(self) -> Any:
+        value = self.cleaned_data.get("translations")
+        return {} if value in (None, "") else value
+
+
 @admin.register(Feature)
 class FeatureAdmin(StaffRoleAdmin):
+    form = TranslatedForm
     list_display = ["name", "code", "kind", "position"]
     list_filter = ["kind"]
     ordering = ["kind", "position", "code"]
     filter_horizontal = ["requires"]
+    fields = ["code", "name", "kind", "description", "translations", "position", "requires"]
+
+    def get_form(
+        self, request: HttpRequest, obj: Any | None = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form = super().get_form(request, obj, change, **kwargs)
+        if "translations" in form.base_fields:
+            form.base_fields["translations"].help_text = (
+                'Finnish and Dutch name and description, e.g. {"fi": {"name": "Projektit", '
+                '"description": "…"}, "nl": {"name": "Projecten", "description": "…"}}. '
+                "A text left out is shown in English. The REST API keeps the English name."
+            )
+        return form
 
 
 @admin.register(StoragePack)
 class StoragePackAdmin(StaffRoleAdmin):
+    form = TranslatedForm
     list_display = ["name", "code", "gb", "position"]
     ordering = ["position", "code"]
+    fields = ["code", "name", "translations", "gb", "position"]
+
+    def get_form(
+        self, request: HttpRequest, obj: Any | None = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form = super().get_form(request, obj, change, **kwargs)
+        if "translations" in form.base_fields:
+            form.base_fields["translations"].help_text = (
+                'Finnish and Dutch name, e.g. {"fi": {"name": "100 Gt:n tallennustilapaketti"}, '
+                '"nl": {"name": "Opslagpakket van 100 GB"}}. A text left out is shown in '
+                "English. The REST API keeps the English name."
+            )
+        return form

@@ -169,6 +169,202 @@ FEATURES: list[tuple[str, str, str, list[str], dict[str, str], str | None, str |
 
 STORAGE_PACKS = [("storage-100", "100 GB storage pack", 100, "5.00", "55.00")]
 
+# code → English description, then the Finnish and Dutch name and description.
+FEATURE_TEXTS: dict[str, tuple[str, dict[str, dict[str, str]]]] = {
+    "projects": (
+        "Plan work as projects with tasks, budgets and deadlines.",
+        {
+            "fi": {
+                "name": "Projektit",
+                "description": "Suunnittele työ projekteina, joilla on tehtävät, budjetit ja "
+                "määräajat.",
+            },
+            "nl": {
+                "name": "Projecten",
+                "description": "Plan werk in projecten met taken, budgetten en deadlines.",
+            },
+        },
+    ),
+    "time_tracking": (
+        "Record working hours against projects and tasks.",
+        {
+            "fi": {
+                "name": "Työajanseuranta",
+                "description": "Kirjaa työtunnit projekteille ja tehtäville.",
+            },
+            "nl": {
+                "name": "Urenregistratie",
+                "description": "Registreer gewerkte uren op projecten en taken.",
+            },
+        },
+    ),
+    "invoicing": (
+        "Invoice your customers for hours and expenses.",
+        {
+            "fi": {
+                "name": "Asiakaslaskutus",
+                "description": "Laskuta asiakkaitasi tehdyistä tunneista ja kuluista.",
+            },
+            "nl": {
+                "name": "Klantfacturatie",
+                "description": "Factureer uw klanten voor uren en onkosten.",
+            },
+        },
+    ),
+    "resource_planning": (
+        "See who is free and assign people to projects.",
+        {
+            "fi": {
+                "name": "Resurssisuunnittelu",
+                "description": "Näe, kuka on vapaana, ja sijoita ihmiset projekteihin.",
+            },
+            "nl": {
+                "name": "Capaciteitsplanning",
+                "description": "Zie wie er beschikbaar is en deel mensen in op projecten.",
+            },
+        },
+    ),
+    "advanced_reports": (
+        "Your own reports on hours, budgets and profitability.",
+        {
+            "fi": {
+                "name": "Laajat raportit",
+                "description": "Omat raportit tunneista, budjeteista ja kannattavuudesta.",
+            },
+            "nl": {
+                "name": "Uitgebreide rapportages",
+                "description": "Eigen rapportages over uren, budgetten en winstgevendheid.",
+            },
+        },
+    ),
+    "audit_log": (
+        "A record of who changed what, and when.",
+        {
+            "fi": {
+                "name": "Muutosloki",
+                "description": "Kirjaus siitä, kuka muutti mitä ja milloin.",
+            },
+            "nl": {
+                "name": "Auditlog",
+                "description": "Een overzicht van wie wat wanneer heeft gewijzigd.",
+            },
+        },
+    ),
+    "sso": (
+        "Sign in through your organisation's identity provider.",
+        {
+            "fi": {
+                "name": "Kertakirjautuminen (SAML)",
+                "description": "Kirjaudu sisään organisaatiosi tunnistuspalvelun kautta.",
+            },
+            "nl": {
+                "name": "Eenmalige aanmelding (SAML)",
+                "description": "Meld u aan via de identiteitsprovider van uw organisatie.",
+            },
+        },
+    ),
+    "scim": (
+        "Add and remove users automatically from your directory.",
+        {
+            "fi": {
+                "name": "Käyttäjien automaattinen ylläpito (SCIM)",
+                "description": "Lisää ja poista käyttäjät automaattisesti hakemistostanne.",
+            },
+            "nl": {
+                "name": "Automatisch gebruikersbeheer (SCIM)",
+                "description": "Voeg gebruikers automatisch toe en verwijder ze vanuit uw "
+                "directory.",
+            },
+        },
+    ),
+    "slack": (
+        "Notifications and approvals in your Slack channels.",
+        {
+            "fi": {
+                "name": "Slack",
+                "description": "Ilmoitukset ja hyväksynnät Slack-kanavillanne.",
+            },
+            "nl": {
+                "name": "Slack",
+                "description": "Meldingen en goedkeuringen in uw Slack-kanalen.",
+            },
+        },
+    ),
+    "microsoft_teams": (
+        "Notifications and approvals in Microsoft Teams.",
+        {
+            "fi": {
+                "name": "Microsoft Teams",
+                "description": "Ilmoitukset ja hyväksynnät Microsoft Teamsissa.",
+            },
+            "nl": {
+                "name": "Microsoft Teams",
+                "description": "Meldingen en goedkeuringen in Microsoft Teams.",
+            },
+        },
+    ),
+    "google_calendar": (
+        "Deadlines and bookings in Google Calendar.",
+        {
+            "fi": {
+                "name": "Google Kalenteri",
+                "description": "Määräajat ja varaukset Google Kalenterissa.",
+            },
+            "nl": {
+                "name": "Google Agenda",
+                "description": "Deadlines en boekingen in Google Agenda.",
+            },
+        },
+    ),
+    "netvisor": (
+        "Invoices and hours straight to Netvisor accounting.",
+        {
+            "fi": {
+                "name": "Netvisor-kirjanpito",
+                "description": "Laskut ja tunnit suoraan Netvisor-kirjanpitoon.",
+            },
+            "nl": {
+                "name": "Netvisor-boekhouding",
+                "description": "Facturen en uren rechtstreeks naar de Netvisor-boekhouding.",
+            },
+        },
+    ),
+    "salesforce": (
+        "Customers and deals kept in step with Salesforce.",
+        {
+            "fi": {
+                "name": "Salesforce",
+                "description": "Asiakkaat ja kaupat pysyvät ajan tasalla Salesforcen kanssa.",
+            },
+            "nl": {
+                "name": "Salesforce",
+                "description": "Klanten en deals blijven gelijk met Salesforce.",
+            },
+        },
+    ),
+    "power_bi": (
+        "Analyse your reports in Microsoft Power BI.",
+        {
+            "fi": {
+                "name": "Power BI",
+                "description": "Analysoi raporttejasi Microsoft Power BI:ssä.",
+            },
+            "nl": {
+                "name": "Power BI",
+                "description": "Analyseer uw rapportages in Microsoft Power BI.",
+            },
+        },
+    ),
+}
+
+# code → the Finnish and Dutch name.
+STORAGE_PACK_TEXTS: dict[str, dict[str, dict[str, str]]] = {
+    "storage-100": {
+        "fi": {"name": "100 Gt:n tallennustilapaketti"},
+        "nl": {"name": "Opslagpakket van 100 GB"},
+    },
+}
+
 STAFF = [
     ("support@abonnement.example", "Sanna Support", "support"),
     ("billing@abonnement.example", "Bert Billing", "billing"),
@@ -184,7 +380,15 @@ def load_catalog() -> None:
         )
     features = {}
     for position, (code, name, kind, _req, _avail, _f_eur, _f_sek) in enumerate(FEATURES):
-        features[code] = Feature.objects.create(code=code, name=name, kind=kind, position=position)
+        description, translations = FEATURE_TEXTS[code]
+        features[code] = Feature.objects.create(
+            code=code,
+            name=name,
+            kind=kind,
+            description=description,
+            translations=translations,
+            position=position,
+        )
     for code, _name, _kind, requires, availability, _a_eur, _a_sek in FEATURES:
         features[code].requires.set([features[r] for r in requires])
         for edition_code, offer in availability.items():
@@ -194,7 +398,13 @@ def load_catalog() -> None:
                 )
     packs = {}
     for position, (code, name, gb, _eur, _sek) in enumerate(STORAGE_PACKS):
-        packs[code] = StoragePack.objects.create(code=code, name=name, gb=gb, position=position)
+        packs[code] = StoragePack.objects.create(
+            code=code,
+            name=name,
+            gb=gb,
+            position=position,
+            translations=STORAGE_PACK_TEXTS[code],
+        )
 
     def prices(price_list: PriceList, factor: Decimal) -> None:
         rows: list[tuple[str, str, str]] = []

@@ -189,7 +189,7 @@ class FeaturePage:
     states: list[FeatureState]
 
     def _rows(self, kind: str) -> list[FeatureRow]:
-        names = {s.feature.code: s.feature.name for s in self.states}
+        names = {s.feature.code: s.feature.display_name for s in self.states}
         return [
             FeatureRow(s, [names.get(code, code) for code in s.requires])
             for s in self.states

@@ -55,7 +55,7 @@ def _check_switch(
             .exclude(availability=Availability.UNAVAILABLE)
             .values("edition_id")
         ).order_by("position")
-        raise FeatureNotAvailable(feature.name, [e.name for e in editions])
+        raise FeatureNotAvailable(feature.display_name, [e.name for e in editions])
     if offer == Availability.ADD_ON:
         # Paid add-ons are part of the subscription: marketplace-managed ones change there.
         permissions.ensure_not_marketplace(actor, organization)
@@ -65,14 +65,20 @@ def _check_switch(
         if missing:
             raise FeatureRequired(
                 _("%(feature)s needs %(required)s; switch that on first.")
-                % {"feature": feature.name, "required": ", ".join(r.name for r in missing)}
+                % {
+                    "feature": feature.display_name,
+                    "required": ", ".join(r.display_name for r in missing),
+                }
             )
     else:
         dependants = [d for d in feature.required_by.all() if d.pk in on]
         if dependants:
             raise FeatureRequired(
                 _("%(dependants)s needs %(feature)s; switch that off first.")
-                % {"dependants": ", ".join(d.name for d in dependants), "feature": feature.name}
+                % {
+                    "dependants": ", ".join(d.display_name for d in dependants),
+                    "feature": feature.display_name,
+                }
             )
     return offer
 
@@ -92,7 +98,7 @@ def preview_feature_change(
         offer = _check_switch(subscription=subscription, feature=feature, enabled=True, actor=actor)
         if offer != Availability.ADD_ON:
             raise ValidationFailed.single(
-                "code", _("%(feature)s is not a paid add-on.") % {"feature": feature.name}
+                "code", _("%(feature)s is not a paid add-on.") % {"feature": feature.display_name}
             )
         result = subscription_services.preview_add_on(
             subscription=subscription, feature=feature, now=now

@@ -75,7 +75,7 @@ def feature_switch(request: HttpRequest, portal: Portal, code: str) -> HttpRespo
             if error.status == 404:
                 raise Http404() from None
             return _page(request, portal, error=error.message, code=code)
-        name = change.state.feature.name
+        name = change.state.feature.display_name
         if change.state.enabled:
             text = _("%(name)s is now on for everybody in your organisation.") % {"name": name}
         else:

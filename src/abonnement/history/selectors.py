@@ -34,13 +34,13 @@ class HistoryPage:
 def history_page(
     *, organization_id: UUID, kind: str | None, page: int | str | None = 1, per_page: int = 25
 ) -> HistoryPage:
-    from abonnement.catalog.models import Edition, Feature
+    from abonnement.catalog.models import Edition, Feature, localized_names
 
     entries = history_for(organization_id=organization_id, kind=kind)
     return HistoryPage(
         page=Paginator(entries, per_page).get_page(page),
         kind=kind or "all",
-        feature_names=dict(Feature.objects.values_list("code", "name")),
+        feature_names=localized_names(Feature.objects.all()),
         edition_names=dict(Edition.objects.values_list("code", "name")),
     )
 

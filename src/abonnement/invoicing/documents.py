@@ -11,6 +11,7 @@ Money in the JSON is a string (``"221.44"``), never a float.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -19,6 +20,13 @@ from typing import Any
 from django.conf import settings
 
 from abonnement.billing.models import BillingDetails
+from abonnement.catalog.models import (
+    Feature,
+    StoragePack,
+    Translated,
+    add_on_product,
+    storage_product,
+)
 from abonnement.core.money import quantize
 from abonnement.invoicing import texts
 from abonnement.invoicing.vat import (
@@ -351,9 +359,43 @@ def _ubl_form(line: OrderLine, months: int) -> tuple[Decimal, str, Decimal, Deci
     return line.quantity, "C62", line.amount, line.quantity
 
 
+def catalogue_entries(order_lines: Iterable[OrderLine]) -> dict[str, Translated]:
+    """product → its add-on feature or storage pack, for the lines that name one (at most
+    two queries, however many lines)."""
+    products = {line.product for line in order_lines}
+    features = {p.removeprefix("add_on:") for p in products if p.startswith("add_on:")}
+    packs = {p.removeprefix("storage:") for p in products if p.startswith("storage:")}
+    entries: dict[str, Translated] = {}
+    if features:
+        for feature in Feature.objects.filter(code__in=features).only("code", "translations"):
+            entries[add_on_product(feature.code)] = feature
+    if packs:
+        for pack in StoragePack.objects.filter(code__in=packs).only("code", "translations"):
+            entries[storage_product(pack.code)] = pack
+    return entries
+
+
+def catalogue_names(entries: dict[str, Translated], language: str) -> dict[str, str]:
+    """product → the catalogue name in ``language``, for those translated into it."""
+    names = {product: entry.translated("name", language) for product, entry in entries.items()}
+    return {product: name for product, name in names.items() if name}
+
+
 def document_lines(
-    order: Order, order_lines: list[OrderLine], treatment: VatTreatment, language: str
+    order: Order,
+    order_lines: list[OrderLine],
+    treatment: VatTreatment,
+    language: str,
+    entries: dict[str, Translated] | None = None,
 ) -> tuple[Line, ...]:
+    """The document's lines in ``language``, the add-on and storage-pack names too (from
+    ``entries``, read here when not given). Once a document is issued its snapshot keeps
+    these texts: a later catalogue change does not alter it."""
+    names: dict[str, str] = {}
+    if texts.language_of(language) != "en":
+        if entries is None:
+            entries = catalogue_entries(order_lines)
+        names = catalogue_names(entries, language)
     months = max(1, months_between(order.period_start, order.period_end))
     lines = []
     for line in sorted(order_lines, key=lambda item: item.position):
@@ -362,7 +404,9 @@ def document_lines(
             Line(
                 position=line.position,
                 product=line.product,
-                description=texts.describe(line.description, language),
+                description=texts.describe(
+                    line.description, language, name=names.get(line.product, "")
+                ),
                 quantity=line.quantity.normalize(),
                 unit_price=line.unit_price,
                 amount=line.amount,
@@ -411,6 +455,7 @@ def context_for(
     details: BillingDetails | None,
     vat_number: str,
     order_lines: list[OrderLine],
+    entries: dict[str, Translated] | None = None,
 ) -> OrderContext:
     """The context of ``order`` from data read beforehand (one query per kind per batch)."""
     organization = order.organization
@@ -431,12 +476,12 @@ def context_for(
         language=language,
         buyer=buyer,
         treatment=treatment,
-        lines=document_lines(order, order_lines, treatment, language),
+        lines=document_lines(order, order_lines, treatment, language, entries),
     )
 
 
 def order_contexts(orders: list[Order], on: date) -> dict[Any, OrderContext]:
-    """Contexts of many orders with four queries whatever their number."""
+    """Contexts of many orders with at most six queries whatever their number."""
     organization_ids = {order.organization_id for order in orders}
     details = {
         d.organization_id: d
@@ -452,6 +497,7 @@ def order_contexts(orders: list[Order], on: date) -> dict[Any, OrderContext]:
     lines: dict[Any, list[OrderLine]] = {order.pk: [] for order in orders}
     for line in OrderLine.objects.filter(order_id__in=list(lines)):
         lines[line.order_id].append(line)
+    entries = catalogue_entries(line for order_lines in lines.values() for line in order_lines)
     contexts = {}
     for order in orders:
         organization = order.organization
@@ -466,6 +512,7 @@ def order_contexts(orders: list[Order], on: date) -> dict[Any, OrderContext]:
             details=details.get(order.organization_id),
             vat_number=vat_number,
             order_lines=lines[order.pk],
+            entries=entries,
         )
     return contexts
 

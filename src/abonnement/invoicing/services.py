@@ -1055,7 +1055,7 @@ def _remind(*, subscription_id: int, now: datetime) -> bool:
         "edition": following.edition.name,
         "licenses": following.licenses,
         "storage_packs": following.storage_packs,
-        "add_ons": [a.name for a in following.add_ons],
+        "add_ons": [a.name_in(language) for a in following.add_ons],
         "monthly_price": format_amount(following.monthly_price),
         "period_price": format_amount(following.total_price),
         "deadline": clock.business_date(overview.change_deadline).isoformat(),

@@ -234,8 +234,24 @@ def _months(match: re.Match[str], language: str) -> str:
     return f"× {count} {one if count == 1 else many}"
 
 
-def describe(description: str, language: str) -> str:
-    """An order line's description in the document's language."""
+# The line kinds whose description names a catalogue entry: "Add-on, Projects × 6 months",
+# "File storage, 100 GB storage pack × 2 × 6 months" (the name runs to the first " × ").
+NAMED_LINES: Final = ("Add-on, ", "File storage, ")
+
+
+def describe(description: str, language: str, *, name: str = "") -> str:
+    """An order line's description in the document's language. ``name`` is the catalogue
+    name of the line's add-on or storage pack in that language ("" when it has none): it
+    takes the place of the English name the stored description embeds."""
+    if name:
+        for head in NAMED_LINES:
+            stored, times, rest = description.removeprefix(head).partition(" × ")
+            if description.startswith(head) and stored:
+                return f"{_words(head, language)}{name}{_words(times + rest, language)}"
+    return _words(description, language)
+
+
+def _words(description: str, language: str) -> str:
     for english, translated in DESCRIPTION_WORDS.get(language, ()):
         description = description.replace(english, translated)
     return _MONTHS.sub(lambda match: _months(match, language), description)

@@ -26,7 +26,7 @@ def order_history(
     *, organization_id: UUID, page: int | str | None = 1, per_page: int = 20
 ) -> OrderHistory:
     """Newest first, with their lines, in a fixed number of queries."""
-    from abonnement.catalog.models import Edition, Feature, StoragePack
+    from abonnement.catalog.models import Edition, Feature, StoragePack, localized_names
 
     orders = (
         Order.objects.filter(organization_id=organization_id)
@@ -35,9 +35,9 @@ def order_history(
     )
     return OrderHistory(
         page=Paginator(orders, per_page).get_page(page),
-        feature_names=dict(Feature.objects.values_list("code", "name")),
+        feature_names=localized_names(Feature.objects.all()),
         edition_names=dict(Edition.objects.values_list("code", "name")),
-        pack_names=dict(StoragePack.objects.values_list("code", "name")),
+        pack_names=localized_names(StoragePack.objects.all()),
     )
 
 

@@ -7,9 +7,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 from django.db.models import Count, QuerySet
+from django.utils.translation import get_language
 
 from abonnement.catalog.models import (
     Availability,
@@ -18,6 +20,7 @@ from abonnement.catalog.models import (
     add_on_product,
     license_product,
     storage_product,
+    translation_of,
 )
 from abonnement.catalog.selectors import PriceBook, availability_map, price_book_on
 from abonnement.core import clock
@@ -29,8 +32,17 @@ from abonnement.subscriptions.models import EditionChangeRequest, Subscription, 
 @dataclass(frozen=True)
 class AddOnView:
     code: str
-    name: str
+    name: str  # the catalogue's English name
     monthly_price: Decimal
+    translations: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def name_in(self, language: str | None) -> str:
+        return translation_of(self.translations, "name", language) or self.name
+
+    @property
+    def display_name(self) -> str:
+        """The name in the active language (the portal's reader's)."""
+        return self.name_in(get_language())
 
 
 @dataclass(frozen=True)
@@ -141,7 +153,7 @@ def current_period_view(
         license_unit_price=subscription.license_unit_price,
         storage_unit_price=subscription.storage_unit_price,
         add_ons=[
-            AddOnView(row.feature.code, row.feature.name, row.unit_price)
+            AddOnView(row.feature.code, row.feature.name, row.unit_price, row.feature.translations)
             for row in sorted(add_on_rows, key=lambda r: r.feature.code)
             if row.in_current
         ],
@@ -172,6 +184,7 @@ def next_period_view(
                 row.feature.code,
                 row.feature.name,
                 book.price(add_on_product(row.feature.code), currency),
+                row.feature.translations,
             )
         )
     return PeriodView(

@@ -77,7 +77,9 @@ def price_changes(data: selectors.SubscriptionOverview) -> list[PriceChange]:
     for add_on in following.add_ons:
         before = now_paid.get(add_on.code)
         if before is not None and before.monthly_price != add_on.monthly_price:
-            changes.append(PriceChange(add_on.name, before.monthly_price, add_on.monthly_price))
+            changes.append(
+                PriceChange(add_on.display_name, before.monthly_price, add_on.monthly_price)
+            )
     return changes
 
 
