@@ -30,6 +30,19 @@ def state(org: Any) -> tuple[int, int, int, int, int]:
 
 
 class TestOverview:
+    def test_says_what_was_ordered_when_it_differs_from_the_period_price(
+        self, portal: Client, org: Any
+    ) -> None:
+        from abonnement.subscriptions.services import set_license_count
+
+        body = portal.get("/settings/subscription/").content.decode()
+        assert 'id="ordered-this-period"' not in body  # the renewal order is the period price
+        set_license_count(organization=org, licenses=11, actor=admin_of(org), now=NOW)
+        body = portal.get("/settings/subscription/").content.decode()
+        # 11 × 20.00 × 6 = 1,320.00 at the present terms; ordered: 1,200.00 + 110.72 pro rata.
+        assert "€1,320.00" in body
+        assert "Ordered for this period: €1,310.72." in body
+
     def test_shows_both_periods_with_prices(self, portal: Client, org: Any) -> None:
         add_users(org, 2)
         body = portal.get("/settings/subscription/").content.decode()

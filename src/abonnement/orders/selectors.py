@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from uuid import UUID
 
 from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Sum
 
 from abonnement.orders.models import Order
 
@@ -80,3 +82,13 @@ def orders_by_id(order_ids: Iterable[str]) -> dict[str, Order]:
         str(order.pk): order
         for order in Order.objects.filter(pk__in=list(order_ids)).prefetch_related("lines")
     }
+
+
+def ordered_for_period(*, organization_id: UUID, start: date, end: date) -> Decimal:
+    """What the orders of one billing period add up to: its renewal order and what was bought
+    during it, pro rata (Rule 3). Differs from the period's price at its current terms when
+    something was bought after the period started."""
+    total = Order.objects.filter(
+        organization_id=organization_id, period_start__gte=start, period_end__lte=end
+    ).aggregate(total=Sum("total"))["total"]
+    return total if total is not None else Decimal("0.00")

@@ -19,6 +19,7 @@ from abonnement.core import clock
 from abonnement.core.errors import DomainError
 from abonnement.core.templatetags.portal import day, money, number
 from abonnement.invoicing.holds import held_order_numbers
+from abonnement.orders.selectors import ordered_for_period
 from abonnement.subscriptions import selectors, services
 from abonnement.subscriptions.forms import EditionRequestForm, LicenseForm, StorageForm
 
@@ -40,6 +41,11 @@ def overview(request: HttpRequest, portal: Portal) -> HttpResponse:
             "price_changes": price_changes(data),
             # Orders whose invoices wait for the invoice address (a notice says so).
             "held_orders": held_order_numbers(organization_id=portal.organization.pk),
+            "ordered": ordered_for_period(
+                organization_id=portal.organization.pk,
+                start=data.current.period.start,
+                end=data.current.period.end,
+            ),
             "section": "overview",
         },
     )
