@@ -148,43 +148,43 @@ class TranslatedForm(forms.ModelForm):  # type: ignore[type-arg]
         return {} if value in (None, "") else value
 
 
-@admin.register(Feature)
-class FeatureAdmin(StaffRoleAdmin):
+class TranslatedAdmin(StaffRoleAdmin):
+    """A catalogue entry with Finnish and Dutch texts; ``translations_help`` shows its shape."""
+
     form = TranslatedForm
+    translations_help = ""
+
+    def get_form(
+        self, request: HttpRequest, obj: Any | None = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form = super().get_form(request, obj, change, **kwargs)
+        if "translations" in form.base_fields:
+            form.base_fields["translations"].help_text = (
+                f"{self.translations_help} A text left out is shown in English. The REST API "
+                "keeps the English name."
+            )
+        return form
+
+
+@admin.register(Feature)
+class FeatureAdmin(TranslatedAdmin):
     list_display = ["name", "code", "kind", "position"]
     list_filter = ["kind"]
     ordering = ["kind", "position", "code"]
     filter_horizontal = ["requires"]
     fields = ["code", "name", "kind", "description", "translations", "position", "requires"]
-
-    def get_form(
-        self, request: HttpRequest, obj: Any | None = None, change: bool = False, **kwargs: Any
-    ) -> Any:
-        form = super().get_form(request, obj, change, **kwargs)
-        if "translations" in form.base_fields:
-            form.base_fields["translations"].help_text = (
-                'Finnish and Dutch name and description, e.g. {"fi": {"name": "Projektit", '
-                '"description": "…"}, "nl": {"name": "Projecten", "description": "…"}}. '
-                "A text left out is shown in English. The REST API keeps the English name."
-            )
-        return form
+    translations_help = (
+        'Finnish and Dutch name and description, e.g. {"fi": {"name": "Projektit", '
+        '"description": "…"}, "nl": {"name": "Projecten", "description": "…"}}.'
+    )
 
 
 @admin.register(StoragePack)
-class StoragePackAdmin(StaffRoleAdmin):
-    form = TranslatedForm
+class StoragePackAdmin(TranslatedAdmin):
     list_display = ["name", "code", "gb", "position"]
     ordering = ["position", "code"]
     fields = ["code", "name", "translations", "gb", "position"]
-
-    def get_form(
-        self, request: HttpRequest, obj: Any | None = None, change: bool = False, **kwargs: Any
-    ) -> Any:
-        form = super().get_form(request, obj, change, **kwargs)
-        if "translations" in form.base_fields:
-            form.base_fields["translations"].help_text = (
-                'Finnish and Dutch name, e.g. {"fi": {"name": "100 Gt:n tallennustilapaketti"}, '
-                '"nl": {"name": "Opslagpakket van 100 GB"}}. A text left out is shown in '
-                "English. The REST API keeps the English name."
-            )
-        return form
+    translations_help = (
+        'Finnish and Dutch name, e.g. {"fi": {"name": "100 Gt:n tallennustilapaketti"}, '
+        '"nl": {"name": "Opslagpakket van 100 GB"}}.'
+    )
