@@ -43,6 +43,22 @@ class TestOverview:
         assert "€1,320.00" in body
         assert "Ordered for this period: €1,310.72." in body
 
+    def test_shows_an_edition_request_that_waits_for_an_answer(
+        self, portal: Client, org: Any
+    ) -> None:
+        from abonnement.subscriptions.services import request_edition_change
+
+        body = portal.get("/settings/subscription/").content.decode()
+        assert 'id="open-edition-request"' not in body
+        request_edition_change(
+            organization=org, edition="enterprise", message="", actor=admin_of(org), now=NOW
+        )
+        body = portal.get("/settings/subscription/").content.decode()
+        assert (
+            "Your request for the edition Enterprise, sent on 15 Jan 2027, is waiting for "
+            "customer service's answer."
+        ) in body
+
     def test_shows_both_periods_with_prices(self, portal: Client, org: Any) -> None:
         add_users(org, 2)
         body = portal.get("/settings/subscription/").content.decode()

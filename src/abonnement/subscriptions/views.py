@@ -22,6 +22,7 @@ from abonnement.invoicing.holds import held_order_numbers
 from abonnement.orders.selectors import ordered_for_period
 from abonnement.subscriptions import selectors, services
 from abonnement.subscriptions.forms import EditionRequestForm, LicenseForm, StorageForm
+from abonnement.subscriptions.models import EditionRequestStatus
 
 SUBSCRIPTION = Permission.MANAGE_SUBSCRIPTION
 
@@ -45,6 +46,12 @@ def overview(request: HttpRequest, portal: Portal) -> HttpResponse:
                 organization_id=portal.organization.pk,
                 start=data.current.period.start,
                 end=data.current.period.end,
+            ),
+            # Edition-change requests still waiting for customer service's answer.
+            "open_requests": list(
+                selectors.edition_requests_of(organization_id=portal.organization.pk).filter(
+                    status=EditionRequestStatus.OPEN
+                )
             ),
             "section": "overview",
         },
