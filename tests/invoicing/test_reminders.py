@@ -68,6 +68,35 @@ class TestSendPeriodReminders:
     def test_the_lead_time_is_a_setting(self, org: object) -> None:
         assert send_period_reminders(now=datetime(2027, 6, 1, 9, 0, tzinfo=UTC)) == 1
 
+    def test_a_marketplace_customer_is_told_to_make_changes_there(self, catalog: None) -> None:
+        make_organization(
+            purchase_channel={
+                "type": "marketplace",
+                "name": "Partner Market",
+                "url": "https://pm.example/",
+            }
+        )
+        send_period_reminders(now=JUNE_16)
+        send_delivery(delivery_id=Delivery.objects.get().pk, now=JUNE_16)
+        (message,) = mail.outbox
+        assert (
+            "must be made by 30 Jun 2027.\nYour subscription is managed in Partner Market: make "
+            "changes there, https://pm.example/\n\nBest regards,"
+        ) in message.body
+
+    def test_a_direct_customer_and_an_older_reminder_have_no_marketplace_line(
+        self, org: object
+    ) -> None:
+        send_period_reminders(now=JUNE_16)
+        reminder = PeriodReminder.objects.get()
+        assert reminder.snapshot["marketplace"] is None
+        older = {k: v for k, v in reminder.snapshot.items() if k != "marketplace"}
+        PeriodReminder.objects.filter(pk=reminder.pk).update(snapshot=older)  # as stored before
+        send_delivery(delivery_id=Delivery.objects.get().pk, now=JUNE_16)
+        (message,) = mail.outbox
+        assert "must be made by 30 Jun 2027.\n\nBest regards," in message.body
+        assert "managed in" not in message.body
+
     def test_reminder_in_the_invoice_language(self, catalog: None) -> None:
         make_organization(language="fi")
         send_period_reminders(now=JUNE_16)

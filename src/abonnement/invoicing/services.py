@@ -584,6 +584,9 @@ def _reminder_message(reminder: PeriodReminder) -> tuple[str, str]:
     add_ons = ""
     if data["add_ons"]:
         add_ons = texts.text(language, "add_ons_line").format(names=", ".join(data["add_ons"]))
+    marketplace = ""
+    if data.get("marketplace"):  # reminders stored before it was recorded have no key
+        marketplace = texts.text(language, "marketplace_line").format(**data["marketplace"])
     subject = texts.text(language, "reminder_subject").format(start=day(data["next_start"]))
     body = texts.text(language, "reminder_body").format(
         organization=data["organization"],
@@ -597,6 +600,7 @@ def _reminder_message(reminder: PeriodReminder) -> tuple[str, str]:
         monthly=money(data["monthly_price"]),
         period_total=money(data["period_price"]),
         deadline=day(data["deadline"]),
+        marketplace=marketplace,
         seller=seller,
     )
     return subject, body
@@ -1059,6 +1063,15 @@ def _remind(*, subscription_id: int, now: datetime) -> bool:
         "monthly_price": format_amount(following.monthly_price),
         "period_price": format_amount(following.total_price),
         "deadline": clock.business_date(overview.change_deadline).isoformat(),
+        # Rule 6: a marketplace customer changes the subscription there, not here.
+        "marketplace": (
+            {
+                "name": subscription.organization.marketplace_name,
+                "url": subscription.organization.marketplace_url,
+            }
+            if subscription.organization.managed_by_marketplace
+            else None
+        ),
     }
     try:
         with transaction.atomic():

@@ -73,10 +73,12 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
             "The next period, {start} to {next_end}, will be invoiced in advance with:\n\n"
             "Edition: {edition}\nUser licences: {licenses}\nExtra storage packs: {packs}\n"
             "{add_ons}Monthly price: {monthly}\nPrice of the period: {period_total} "
-            "(excl. VAT)\n\nChanges for the next period must be made by {deadline}.\n\n"
+            "(excl. VAT)\n\nChanges for the next period must be made by {deadline}.\n"
+            "{marketplace}\n"
             "Best regards,\n{seller}\n"
         ),
         "add_ons_line": "Add-ons: {names}\n",
+        "marketplace_line": ("Your subscription is managed in {name}: make changes there, {url}\n"),
     },
     "nl": {
         "invoice": "Factuur",
@@ -134,9 +136,12 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
             "Extra opslagpakketten: {packs}\n{add_ons}Maandprijs: {monthly}\n"
             "Prijs van de periode: {period_total} (excl. btw)\n\n"
             "Wijzigingen voor de volgende periode moeten uiterlijk {deadline} zijn "
-            "gedaan.\n\nMet vriendelijke groet,\n{seller}\n"
+            "gedaan.\n{marketplace}\nMet vriendelijke groet,\n{seller}\n"
         ),
         "add_ons_line": "Uitbreidingen: {names}\n",
+        "marketplace_line": (
+            "Uw abonnement wordt beheerd in {name}: breng wijzigingen daar aan, {url}\n"
+        ),
     },
     "fi": {
         "invoice": "Lasku",
@@ -193,9 +198,12 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
             "Versio: {edition}\nKäyttäjälisenssit: {licenses}\nLisätallennustilapaketit: "
             "{packs}\n{add_ons}Kuukausihinta: {monthly}\nJakson hinta: {period_total} "
             "(veroton)\n\nSeuraavaa jaksoa koskevat muutokset on tehtävä viimeistään "
-            "{deadline}.\n\nYstävällisin terveisin,\n{seller}\n"
+            "{deadline}.\n{marketplace}\nYstävällisin terveisin,\n{seller}\n"
         ),
         "add_ons_line": "Lisäosat: {names}\n",
+        "marketplace_line": (
+            "Tilaustanne hallitaan palvelussa {name}: tehkää muutokset siellä, {url}\n"
+        ),
     },
 }
 
