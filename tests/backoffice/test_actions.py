@@ -431,6 +431,24 @@ class TestVatNumberTransfer:
         assert vat_number_on(org, date(2027, 1, 31)) == "FI23456780"
         assert vat_number_on(org, date(2027, 2, 1)) == "FI12345671"
 
+    def test_a_back_dated_transfer_names_the_invoices_that_keep_the_old_number(
+        self, billing_client: Client, org: Any
+    ) -> None:
+        from abonnement.invoicing.services import issue_invoice_for_order
+        from abonnement.orders.models import Order
+        from tests.conftest import give_invoice_address
+
+        give_invoice_address(org)
+        issue_invoice_for_order(order_id=Order.objects.get(organization=org).pk, now=NOW)
+        response = self.post(billing_client, org, effective_date="2027-01-10")
+        page = billing_client.get(response["Location"]).content.decode()
+        assert (
+            "Invoice 1 was issued from 2027-01-10 with the old number and keeps it: an issued "
+            "invoice never changes."
+        ) in page
+        later = self.post(billing_client, org, vat_number="FI23327487", effective_date="2027-03-01")
+        assert "was issued from" not in billing_client.get(later["Location"]).content.decode()
+
     def test_a_number_effective_already_is_the_organisations_at_once(
         self, billing_client: Client, org: Any
     ) -> None:

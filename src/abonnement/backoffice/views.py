@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from abonnement.backoffice import selectors
@@ -32,6 +33,7 @@ from abonnement.core import clock
 from abonnement.core.errors import DomainError, NotFound, PermissionDenied
 from abonnement.invoicing import services as document_services
 from abonnement.invoicing.holds import held_order_numbers
+from abonnement.invoicing.models import DocumentType, Invoice
 from abonnement.organizations import services as organization_services
 from abonnement.organizations.services import MAX_DOCUMENT_BYTES
 from abonnement.subscriptions import services as subscription_services
@@ -329,6 +331,32 @@ def vat_number(request: HttpRequest, staff: Staff, organization_id: UUID) -> Htt
                         "day": change.effective_date.isoformat(),
                     },
                 )
+                # A back-dated transfer: invoices already issued from that day keep the
+                # number they were issued with (an issued document never changes).
+                issued = list(
+                    Invoice.objects.filter(
+                        organization_id=organization.pk,
+                        document_type=DocumentType.INVOICE,
+                        issue_date__gte=change.effective_date,
+                    )
+                    .order_by("number")
+                    .values_list("number", flat=True)
+                )
+                if issued:
+                    messages.warning(
+                        request,
+                        ngettext(
+                            "Invoice %(numbers)s was issued from %(day)s with the old number "
+                            "and keeps it: an issued invoice never changes.",
+                            "Invoices %(numbers)s were issued from %(day)s with the old number "
+                            "and keep it: an issued invoice never changes.",
+                            len(issued),
+                        )
+                        % {
+                            "numbers": ", ".join(str(n) for n in issued),
+                            "day": change.effective_date.isoformat(),
+                        },
+                    )
                 return redirect(_organization_url(organization_id))
     else:
         form = VatTransferForm()
