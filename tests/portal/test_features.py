@@ -94,6 +94,28 @@ def test_required_feature_refusal_names_the_dependant(portal: Client, org: Any) 
     assert HistoryEntry.objects.count() == before
 
 
+def test_the_confirmation_says_at_once_that_a_required_feature_stays_on(
+    portal: Client, org: Any
+) -> None:
+    from abonnement.features.services import set_feature_enabled
+
+    for code in ("sso", "scim"):
+        set_feature_enabled(organization=org, code=code, enabled=True, actor=admin_of(org), now=NOW)
+    before = HistoryEntry.objects.count()
+    body = portal.get(
+        "/settings/subscription/features/sso/?enabled=off", HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert "SCIM needs Single sign-on; switch that off first." in body
+    assert 'method="post"' not in body  # nothing to confirm
+    assert {"sso", "scim"} <= enabled(org)
+    assert HistoryEntry.objects.count() == before
+    # Switching SCIM off first is offered as usual.
+    body = portal.get(
+        "/settings/subscription/features/scim/?enabled=off", HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert 'method="post"' in body and "switch that off first" not in body
+
+
 def test_switching_on_needs_its_requirement(portal: Client, org: Any) -> None:
     body = portal.get("/settings/subscription/features/scim/?enabled=on").content.decode()
     assert "SCIM needs Single sign-on; switch that on first." in body

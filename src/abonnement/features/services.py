@@ -83,6 +83,19 @@ def _check_switch(
     return offer
 
 
+def check_feature_switch(
+    *, organization: Organization, code: str, enabled: bool, actor: Actor
+) -> None:
+    """Raise the refusal the switch would meet now (availability, requirements, permission);
+    reads only, so the confirmation can say it before anything is submitted."""
+    feature = get_feature(code)
+    permissions.ensure_same_organization(actor, organization)
+    subscription = Subscription.objects.select_related("organization").get(
+        organization_id=organization.pk
+    )
+    _check_switch(subscription=subscription, feature=feature, enabled=enabled, actor=actor)
+
+
 def preview_feature_change(
     *, organization: Organization, code: str, actor: Actor, now: datetime
 ) -> subscription_services.ChangePreview:

@@ -96,13 +96,18 @@ def feature_switch(request: HttpRequest, portal: Portal, code: str) -> HttpRespo
     switch_on = form.is_valid() and form.switch_on
     preview = None
     problem = ""
-    if switch_on and state.availability == Availability.ADD_ON and not state.paid_this_period:
-        try:
+    try:
+        if switch_on and state.availability == Availability.ADD_ON and not state.paid_this_period:
             preview = services.preview_feature_change(
                 organization=portal.organization, code=code, actor=portal.actor, now=clock.now()
             )
-        except DomainError as refusal:
-            problem = refusal.message
+        elif form.is_valid() and switch_on != state.enabled:
+            # Said before anything is submitted: a feature another one requires, say.
+            services.check_feature_switch(
+                organization=portal.organization, code=code, enabled=switch_on, actor=portal.actor
+            )
+    except DomainError as refusal:
+        problem = refusal.message
     partial = getattr(request, "htmx", False)
     return render(
         request,
