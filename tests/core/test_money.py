@@ -317,3 +317,22 @@ def test_quantize_is_within_half_a_cent_and_idempotent(amount: Decimal) -> None:
     assert abs(result - amount) <= Decimal("0.005")
     assert quantize(result) == result
     assert format_amount(amount) == f"{result:.2f}"
+
+
+@pytest.mark.parametrize(
+    ("locale", "currency", "amount", "text"),
+    [
+        ("en_IE", "EUR", "2090", "€2,090.00"),
+        ("en_IE", "SEK", "2090", "SEK\xa02,090.00"),
+        ("en_IE", "SEK", "-119", "-SEK\xa0119.00"),
+        ("fi_FI", "SEK", "2090", "2\xa0090,00\xa0SEK"),
+        ("nl_NL", "EUR", "2090", "€\xa02.090,00"),
+        ("nl_NL", "SEK", "2090", "SEK\xa02.090,00"),
+    ],
+)
+def test_a_currency_written_as_its_code_is_spaced_from_the_amount(
+    locale: str, currency: str, amount: str, text: str
+) -> None:
+    from abonnement.core.money import format_money
+
+    assert format_money(Decimal(amount), currency, locale) == text

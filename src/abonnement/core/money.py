@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal
 
 CENT = Decimal("0.01")
@@ -35,3 +36,13 @@ def pro_rata(
 def format_amount(amount: Decimal) -> str:
     """The API's money string: two decimals, no grouping."""
     return f"{quantize(amount):.2f}"
+
+
+def format_money(amount: Decimal, currency: str, locale: str) -> str:
+    """``amount`` in ``currency`` as ``locale`` writes it (Babel), with a no-break space after
+    a currency written as its code: "SEK 2,090.00", not "SEK2,090.00" (English has a symbol
+    for the euro, "€2,090.00", but none for the krona)."""
+    from babel.numbers import format_currency
+
+    text = str(format_currency(amount, currency, locale=locale))
+    return re.sub(rf"(?<![A-Z]){re.escape(currency)}(?=[-\d])", currency + "\xa0", text)

@@ -13,7 +13,9 @@ from decimal import Decimal
 from typing import Final
 
 from babel.dates import format_date
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_decimal
+
+from abonnement.core.money import format_money
 
 LANGUAGES: Final = ("en", "nl", "fi")
 LOCALES: Final = {"en": "en_IE", "nl": "nl_NL", "fi": "fi_FI"}
@@ -274,7 +276,7 @@ def text(language: str, key: str) -> str:
 
 
 def money(amount: Decimal, currency: str, language: str) -> str:
-    return str(format_currency(amount, currency, locale=LOCALES[language_of(language)]))
+    return format_money(amount, currency, LOCALES[language_of(language)])
 
 
 def number(value: Decimal, language: str, *, decimals: int = 2) -> str:

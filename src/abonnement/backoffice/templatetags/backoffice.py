@@ -7,12 +7,13 @@ from decimal import Decimal
 from typing import Any
 
 from babel.dates import format_date, format_time
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_decimal
 from django import forms, template
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 
 from abonnement.core import clock
+from abonnement.core.money import format_money
 from abonnement.history.texts import change_text
 
 register = template.Library()
@@ -27,7 +28,7 @@ def _locale() -> str:
 
 @register.filter
 def money(amount: Decimal | None, currency: str) -> str:
-    return "" if amount is None else format_currency(amount, currency, locale=_locale())
+    return "" if amount is None else format_money(amount, currency, _locale())
 
 
 @register.filter

@@ -7,12 +7,13 @@ from decimal import Decimal
 from typing import Any
 
 from babel.dates import format_date, format_time
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_decimal
 from django import forms, template
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 
 from abonnement.core import clock
+from abonnement.core.money import format_money
 
 register = template.Library()
 
@@ -29,7 +30,7 @@ def babel_locale() -> str:
 def money(amount: Decimal | None, currency: str) -> str:
     if amount is None:
         return ""
-    return format_currency(amount, currency, locale=babel_locale())
+    return format_money(amount, currency, babel_locale())
 
 
 @register.filter
