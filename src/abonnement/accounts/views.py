@@ -25,7 +25,7 @@ from abonnement.accounts.forms import (
 )
 from abonnement.accounts.models import Permission
 from abonnement.accounts.portal import Portal, add_domain_error, portal_page
-from abonnement.billing.models import BillingDetails
+from abonnement.billing.selectors import is_billing_contact
 from abonnement.core import clock
 from abonnement.core.errors import DomainError
 from abonnement.core.templatetags.portal import money, number
@@ -237,9 +237,9 @@ def user_deactivate(request: HttpRequest, portal: Portal, user_id: int) -> HttpR
             "can_remove": portal.holds(Permission.MANAGE_SUBSCRIPTION)
             and not portal.organization.managed_by_marketplace,
             # Mail to a deactivated billing contact goes to the administrators instead.
-            "billing_contact": BillingDetails.objects.filter(
-                organization_id=portal.organization.pk, contact_user_id=user.pk
-            ).exists(),
+            "billing_contact": is_billing_contact(
+                organization_id=portal.organization.pk, user_id=user.pk
+            ),
         },
     )
 

@@ -33,7 +33,7 @@ from abonnement.core import clock
 from abonnement.core.errors import DomainError, NotFound, PermissionDenied
 from abonnement.invoicing import services as document_services
 from abonnement.invoicing.holds import held_order_numbers
-from abonnement.invoicing.models import DocumentType, Invoice
+from abonnement.invoicing.selectors import invoice_numbers_issued_since
 from abonnement.organizations import services as organization_services
 from abonnement.organizations.services import MAX_DOCUMENT_BYTES
 from abonnement.subscriptions import services as subscription_services
@@ -333,14 +333,8 @@ def vat_number(request: HttpRequest, staff: Staff, organization_id: UUID) -> Htt
                 )
                 # A back-dated transfer: invoices already issued from that day keep the
                 # number they were issued with (an issued document never changes).
-                issued = list(
-                    Invoice.objects.filter(
-                        organization_id=organization.pk,
-                        document_type=DocumentType.INVOICE,
-                        issue_date__gte=change.effective_date,
-                    )
-                    .order_by("number")
-                    .values_list("number", flat=True)
+                issued = invoice_numbers_issued_since(
+                    organization_id=organization.pk, day=change.effective_date
                 )
                 if issued:
                     messages.warning(

@@ -99,3 +99,10 @@ def billing_page(*, organization_id: UUID) -> BillingPage:
         ),
         operators=list(EInvoiceOperator.objects.order_by("name")),
     )
+
+
+def is_billing_contact(*, organization_id: UUID, user_id: int) -> bool:
+    """Whether the user is the organisation's chosen billing contact."""
+    return BillingDetails.objects.filter(
+        organization_id=organization_id, contact_user_id=user_id
+    ).exists()

@@ -31,6 +31,7 @@ from abonnement.invoicing.models import (
     DeliveryChannel,
     DeliveryStatus,
     DocumentFormat,
+    DocumentType,
     Invoice,
     OrderConfirmation,
 )
@@ -293,3 +294,17 @@ def delivery_failures(*, organization_id: UUID | None = None) -> QuerySet[Delive
     return failures.select_related(
         "organization", "invoice", "confirmation__order", "reminder"
     ).order_by("-updated_at")
+
+
+def invoice_numbers_issued_since(*, organization_id: UUID, day: date) -> list[int]:
+    """The numbers of the organisation's invoices (not credit notes) issued on or after
+    ``day``, in order."""
+    return list(
+        Invoice.objects.filter(
+            organization_id=organization_id,
+            document_type=DocumentType.INVOICE,
+            issue_date__gte=day,
+        )
+        .order_by("number")
+        .values_list("number", flat=True)
+    )
