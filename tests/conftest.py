@@ -150,6 +150,7 @@ def give_invoice_address(organization: Any, *, now: datetime = NOW, **address: s
     commit, and its invoices are issued from now on. Writes one history entry."""
     from abonnement.billing.models import BillingDetails
     from abonnement.billing.services import update_billing_details
+    from abonnement.billing.validators import postal_code_example
 
     details = BillingDetails.objects.get(organization=organization)
     data: dict[str, Any] = {
@@ -157,7 +158,13 @@ def give_invoice_address(organization: Any, *, now: datetime = NOW, **address: s
         if details.contact_user_id
         else {"name": details.contact_name, "email": details.contact_email},
         "cc": list(details.cc),
-        "address": {**INVOICE_ADDRESS, "country": details.country, **address},
+        "address": {
+            **INVOICE_ADDRESS,
+            # A postal code in the shape of the organisation's country (Finland's otherwise).
+            "postal_code": postal_code_example(details.country) or INVOICE_ADDRESS["postal_code"],
+            "country": details.country,
+            **address,
+        },
         "reference": details.reference,
         "invoice_language": details.invoice_language,
         "e_invoicing": {

@@ -611,3 +611,29 @@ def test_a_marketplace_organisations_details_change_only_through_the_vendor(
     assert stored(org)["street"] == "Mannerheimintie 1 A"
     entry = HistoryEntry.objects.filter(organization=org, kind="billing").get()
     assert entry.actor_name == "Test vendor"
+
+
+def test_a_postal_code_in_the_wrong_shape_for_its_country_is_refused_and_changes_nothing(
+    org: Any, admin: Actor
+) -> None:
+    update(org, body(), admin)
+    data = body(address={**VALID["address"], "postal_code": "1015 CJ"})
+    assert refused(org, data, admin) == [
+        (
+            "address.postal_code",
+            "Enter a postal code in the format of the chosen country (Finland), for example 00100.",
+        )
+    ]
+
+
+def test_a_postal_code_is_stored_as_its_country_writes_it(org: Any, admin: Actor) -> None:
+    address = {"street": "Keizersgracht 1", "postal_code": "1015cj", "city": "Amsterdam"}
+    update(org, body(address={**address, "country": "NL"}), admin)
+    assert stored(org)["postal_code"] == "1015 CJ"
+
+
+def test_an_invalid_country_leaves_the_postal_code_unjudged(org: Any, admin: Actor) -> None:
+    data = body(address={**VALID["address"], "postal_code": "anything", "country": "Q1"})
+    assert refused(org, data, admin) == [
+        ("address.country", "Enter a two-letter ISO 3166 country code, for example FI, NL or DE.")
+    ]

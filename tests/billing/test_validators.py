@@ -712,3 +712,89 @@ def test_arbitrary_text_is_normalised_or_refused(raw: str) -> None:
             assert result == result.strip()
             # Normalising is idempotent: a stored value validates to itself.
             assert validate(result) == result
+
+
+# --- Postal codes -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "country", "stored"),
+    [
+        ("00100", "FI", "00100"),
+        ("FI-00100", "FI", "00100"),
+        ("1015cj", "NL", "1015 CJ"),
+        ("NL-1015 CJ", "NL", "1015 CJ"),
+        ("11122", "SE", "111 22"),
+        ("SE-111 22", "SE", "111 22"),
+        ("10557", "DE", "10557"),
+        ("1000", "BE", "1000"),
+        ("L-1010", "LU", "1010"),
+        ("00950", "PL", "00-950"),
+        ("1000001", "PT", "1000-001"),
+        ("01100", "LT", "LT-01100"),
+        ("lv 1050", "LV", "LV-1050"),
+        ("MTF 1010", "MT", "MTF 1010"),  # Mtarfa: the letters "MT" are not a prefix here
+        ("d02x285", "IE", "D02 X285"),
+        ("sw1a1aa", "GB", "SW1A 1AA"),
+        ("M1 1AE", "GB", "M1 1AE"),
+        ("941051234", "US", "94105-1234"),
+        ("k1a 0b1", "CA", "K1A 0B1"),
+        (" 100-0001 ", "JP", "100-0001"),  # no fixed format kept here: stripped text
+    ],
+)
+def test_postal_code_is_stored_as_its_country_writes_it(
+    typed: str, country: str, stored: str
+) -> None:
+    assert v.validate_postal_code(typed, country, "address.postal_code") == stored
+
+
+@pytest.mark.parametrize(
+    ("typed", "country", "example"),
+    [
+        ("0010", "FI", "00100"),
+        ("001000", "FI", "00100"),
+        ("１２３４５", "FI", "00100"),  # fullwidth digits are not ASCII digits
+        ("1015", "NL", "1015 CJ"),
+        ("0115 CJ", "NL", "1015 CJ"),  # a Dutch code never starts with 0
+        ("1015 SA", "NL", "1015 CJ"),  # SA, SD and SS are not used
+        ("1112", "SE", "111 22"),
+        ("SW1A", "GB", "SW1A 1AA"),
+        ("9410", "US", "94105"),
+        ("LT-1100", "LT", "LT-01100"),
+    ],
+)
+def test_postal_code_in_the_wrong_shape_names_the_country_and_an_example(
+    typed: str, country: str, example: str
+) -> None:
+    error = refusal(lambda: v.validate_postal_code(typed, country, "address.postal_code"))
+    assert error.field == "address.postal_code"
+    names = {"FI": "Finland", "NL": "Netherlands", "SE": "Sweden", "GB": "United Kingdom"}
+    names |= {"US": "United States", "LT": "Lithuania"}
+    assert error.message == (
+        f"Enter a postal code in the format of the chosen country ({names[country]}), "
+        f"for example {example}."
+    )
+
+
+def test_postal_code_refusal_names_the_country_in_the_readers_language() -> None:
+    with translation.override("fi"):
+        error = refusal(lambda: v.validate_postal_code("1015", "NL", "postal_code"))
+    assert error.message == (
+        "Anna postinumero valitun maan (Alankomaat) muodossa, esimerkiksi 1015 CJ."
+    )
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("", "This field is required."),
+        ("1" * 21, "Ensure this value has at most 20 characters (it has 21)."),
+        ("100\t01", "Remove the control character at position 4"),
+    ],
+)
+def test_postal_code_without_a_fixed_format_is_still_single_line_text(
+    typed: str, message: str
+) -> None:
+    assert_refused(
+        lambda: v.validate_postal_code(typed, "JP", "postal_code"), "postal_code", message
+    )

@@ -164,6 +164,10 @@ def update_billing_details(
     country = _run(
         errors, validators.validate_country, _text(address.get("country")), "address.country"
     )
+    if postal_code and country:
+        postal_code = _run(
+            errors, validators.validate_postal_code, postal_code, country, "address.postal_code"
+        )
     reference = _run(
         errors,
         validators.clean_text,

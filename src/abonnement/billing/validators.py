@@ -31,7 +31,7 @@ from typing import Final, NoReturn
 from babel import Locale
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import EmailValidator
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import get_language, gettext, ngettext
 from stdnum import bic as stdnum_bic
 from stdnum import ean as stdnum_ean
 from stdnum import iban as stdnum_iban
@@ -49,6 +49,7 @@ __all__ = [
     "INVOICE_LANGUAGES",
     "PEPPOL_SCHEMES",
     "clean_text",
+    "postal_code_example",
     "validate_bic",
     "validate_business_id",
     "validate_country",
@@ -60,6 +61,7 @@ __all__ = [
     "validate_operator_code",
     "validate_ovt",
     "validate_peppol_participant",
+    "validate_postal_code",
     "validate_vat_number",
 ]
 
@@ -641,6 +643,89 @@ def validate_country(value: str, field: str = "country") -> str:
             gettext("Enter a two-letter ISO 3166 country code, for example FI, NL or DE."),
         )
     return upper
+
+
+# Postal codes of the countries whose format is fixed by their postal service: the shape
+# of the code with spaces and hyphens removed (and, where people write it first, the
+# country's own prefix such as "FI-" or "LT-"), how it is written, and an example.
+_POSTAL_FORMATS: Final[dict[str, tuple[str, Callable[[str], str], str]]] = {}
+
+
+def _postal(countries: str, pattern: str, write: Callable[[str], str], example: str) -> None:
+    for country in countries.split():
+        _POSTAL_FORMATS[country] = (pattern, write, example)
+
+
+def _as_is(code: str) -> str:
+    return code
+
+
+def _split(at: int, separator: str = " ") -> Callable[[str], str]:
+    return lambda code: f"{code[:at]}{separator}{code[at:]}"
+
+
+_postal("DE EE ES FI FR HR IT", r"[0-9]{5}", _as_is, "00100")
+_postal("AT BE BG CH CY DK HU LI NO SI", r"[0-9]{4}", _as_is, "1010")
+_postal("LU", r"L?[0-9]{4}", lambda code: code[-4:], "1010")  # also written "L-1010"
+_postal("CZ GR SE SK", r"[0-9]{5}", _split(3), "111 22")
+_postal("IS", r"[0-9]{3}", _as_is, "101")
+_postal("RO", r"[0-9]{6}", _as_is, "010011")
+_postal("PL", r"[0-9]{5}", _split(2, "-"), "00-950")
+_postal("PT", r"[0-9]{7}", _split(4, "-"), "1000-001")
+_postal("LT", r"[0-9]{5}", lambda code: f"LT-{code}", "LT-01100")
+_postal("LV", r"[0-9]{4}", lambda code: f"LV-{code}", "LV-1050")
+_postal("NL", r"[1-9][0-9]{3}(?!SA|SD|SS)[A-Z]{2}", _split(4), "1015 CJ")
+_postal("MT", r"[A-Z]{3}[0-9]{4}", _split(3), "VLT 1117")
+_postal("IE", r"(?:[AC-FHKNPRTV-Y][0-9]{2}|D6W)[0-9AC-FHKNPRTV-Y]{4}", _split(3), "D02 X285")
+_postal(
+    "GB",
+    r"(?:[A-PR-UWYZ][0-9][0-9A-HJKPSTUW]?|[A-PR-UWYZ][A-HK-Y][0-9][0-9ABEHMNPRVWXY]?)"
+    r"[0-9][ABD-HJLNP-UW-Z]{2}",
+    lambda code: f"{code[:-3]} {code[-3:]}",
+    "SW1A 1AA",
+)
+_postal("US", r"[0-9]{5}(?:[0-9]{4})?", lambda c: c if len(c) == 5 else _split(5, "-")(c), "94105")
+_postal("CA", r"[ABCEGHJ-NPRSTVXY][0-9][A-Z][0-9][A-Z][0-9]", _split(3), "K1A 0B1")
+
+
+def postal_code_example(country: str) -> str | None:
+    """A postal code of ``country`` as it is written there; None where no format is fixed."""
+    known = _POSTAL_FORMATS.get(country)
+    return known[2] if known else None
+
+
+def validate_postal_code(value: str, country: str, field: str = "postal_code") -> str:
+    """Postal code of an address in ``country`` (ISO 3166-1 alpha-2, already valid).
+
+    Where the country's postal service fixes the format (the EU and EEA states, CH, GB, US,
+    CA), the code must have that shape and is returned as the country writes it: spaces
+    and hyphens where they belong, letters upper-cased, the "LT-"/"LV-" prefix that
+    Lithuania and Latvia print (``00100``, ``111 22``, ``1015 CJ``, ``SW1A 1AA``). Other
+    countries: single-line text of at most 20 characters, returned stripped.
+    """
+    text = clean_text(value, field, required=True, max_length=20)
+    known = _POSTAL_FORMATS.get(country)
+    if known is None:
+        return text
+    pattern, write, example = known
+    compact = _ascii_upper(_compact(text))
+    if compact is not None and not re.fullmatch(pattern, compact) and compact[:2] == country:
+        compact = compact[2:]  # "FI-00100", "LT-01100", "NL 1015CJ"
+    if compact is None or not re.fullmatch(pattern, compact):
+        language = (get_language() or "en").split("-")[0]
+        try:
+            name = Locale.parse(language).territories.get(country, country)
+        except (ValueError, LookupError):
+            name = country
+        _fail(
+            field,
+            gettext(
+                "Enter a postal code in the format of the chosen country (%(country)s), "
+                "for example %(example)s."
+            )
+            % {"country": name, "example": example},
+        )
+    return write(compact)
 
 
 def validate_language(value: str, field: str = "invoice_language") -> str:
