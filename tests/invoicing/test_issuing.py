@@ -129,8 +129,13 @@ class TestIssueInvoiceForOrder:
             Decimal("0.00"),
             Decimal("105.00"),
         )
+        # The document keeps both VAT numbers (every invoice names the seller's); only the
+        # e-invoice leaves them out, as BR-O-02 requires (test_ubl).
         snapshot = Snapshot.from_json(invoice.snapshot)
-        assert (snapshot.seller.vat_number, snapshot.buyer.vat_number) == ("", "")
+        assert (snapshot.seller.vat_number, snapshot.buyer.vat_number) == (
+            "FI23456780",
+            "NO987654325MVA",
+        )
 
     def test_pro_rata_order_shows_its_days(self, catalog: None) -> None:
         org = finnish_customer()

@@ -550,10 +550,6 @@ def build_snapshot(
     seller, iban, bic = seller_party()
     vat, totals = _totals(context.lines, context.treatment)
     buyer = context.buyer
-    if context.treatment.category == OUTSIDE_SCOPE:
-        # BR-O-02: a document outside the scope of VAT names no VAT identifiers.
-        seller = replace(seller, vat_number="")
-        buyer = replace(buyer, vat_number="")
     reference = context.details.reference if context.details else ""
     notes = vat_notes(context.treatment, context.language)
     if kind == KIND_CONFIRMATION:

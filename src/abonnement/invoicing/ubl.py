@@ -77,13 +77,13 @@ def _address(parent: etree._Element, party: Party) -> None:
     _cbc(_cac(address, "Country"), "IdentificationCode", party.country)
 
 
-def _party(parent: etree._Element, role: str, party: Party) -> None:
+def _party(parent: etree._Element, role: str, party: Party, *, tax_ids: bool) -> None:
     node = _cac(_cac(parent, role), "Party")
     if party.endpoint_id:
         _cbc(node, "EndpointID", party.endpoint_id, schemeID=party.endpoint_scheme)
     _cbc(_cac(node, "PartyName"), "Name", party.name)
     _address(node, party)
-    if party.vat_number:
+    if tax_ids and party.vat_number:
         scheme = _cac(node, "PartyTaxScheme")
         _cbc(scheme, "CompanyID", party.vat_number)
         _tax_scheme(scheme)
@@ -171,8 +171,11 @@ def build_tree(snapshot: Snapshot) -> etree._Element:
         _cbc(reference, "ID", snapshot.credited_number)
         if snapshot.credited_issue_date is not None:
             _cbc(reference, "IssueDate", snapshot.credited_issue_date.isoformat())
-    _party(root, "AccountingSupplierParty", snapshot.seller)
-    _party(root, "AccountingCustomerParty", snapshot.buyer)
+    # BR-O-02: an e-invoice outside the scope of VAT names no VAT identifiers (the PDF
+    # still shows the seller's, as every invoice must).
+    tax_ids = not snapshot.outside_scope
+    _party(root, "AccountingSupplierParty", snapshot.seller, tax_ids=tax_ids)
+    _party(root, "AccountingCustomerParty", snapshot.buyer, tax_ids=tax_ids)
     if not credit and snapshot.seller_iban:
         means = _cac(root, "PaymentMeans")
         # UNCL 4461: SEPA credit transfer (58) is for euros only; other currencies are paid
