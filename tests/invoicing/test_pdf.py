@@ -127,3 +127,56 @@ def test_a_credit_notes_zero_amounts_carry_no_minus_sign(catalog: None) -> None:
     assert "Btw 0 % (AE) € 0,00" in text
     assert "-0,00" not in text
     assert "€ -600,00" in text
+
+
+def placed_text(content: bytes) -> list[tuple[float, float, float, str]]:
+    """Every string drawn on the first page: (left x, right x, y, text)."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    runs: list[tuple[float, float, float, str]] = []
+
+    def visit(text: str, cm: Any, tm: Any, font: Any, size: float) -> None:
+        body = text.strip()
+        if body:
+            name = "Helvetica-Bold" if "Bold" in str(font.get("/BaseFont")) else "Helvetica"
+            # pypdf may put a space of its own before a run; the run itself starts at tm's x.
+            x = tm[4]
+            runs.append((x, x + stringWidth(body, name, size), tm[5], body))
+
+    PdfReader(io.BytesIO(content)).pages[0].extract_text(visitor_text=visit)
+    return runs
+
+
+def test_long_buyer_texts_are_wrapped_inside_the_page_and_clear_of_their_labels(
+    catalog: None,
+) -> None:
+    from abonnement.invoicing.pdf import META_LEFT, RIGHT
+
+    snapshot = Snapshot.from_json(documents_of(dutch_customer()).invoice.snapshot)
+    reference = "PO 4500012345 / Cost centre 410 / Attn. Sari Heikkinen, Finance " + "x" * 60
+    street = "Keizersgracht 1 " + "very long street name " * 6
+    snapshot = replace(
+        snapshot,
+        buyer_reference=reference,
+        buyer=replace(snapshot.buyer, name="Voorbeeld " * 25 + "B.V.", street=street),
+    )
+    content = render_pdf(snapshot)
+    runs = placed_text(content)
+    assert max(right for _left, right, _y, _text in runs) <= RIGHT + 0.01
+    labels = [run for run in runs if abs(run[0] - META_LEFT) < 0.01]
+    reference_label = next(run for run in labels if run[3] == "Uw referentie")
+    next_label = next(run for run in labels if run[2] < reference_label[2])
+    # The reference's rows lie between its label and the next one, right of every label.
+    rows = [run for run in runs if next_label[2] < run[2] <= reference_label[2]]
+    rows = [run for run in rows if run is not reference_label]
+    assert [text for _left, _right, _y, text in rows] == [
+        "PO 4500012345 / Cost centre 410 /",
+        "Attn. Sari Heikkinen, Finance",
+        "x" * 31,  # a word wider than the column is cut where the column ends
+        "x" * 29,
+    ]
+    assert min(left for left, _right, _y, _text in rows) > max(run[1] for run in labels)
+    # Nothing is lost: the reference, the street and the name are all there.
+    text = "".join(text_of(content).split())
+    for whole in (reference, street, "Voorbeeld " * 25 + "B.V."):
+        assert "".join(whole.split()) in text, whole

@@ -15,6 +15,7 @@ from decimal import Decimal
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
 from abonnement.invoicing import texts
@@ -41,10 +42,29 @@ COL_PRICE = LEFT + 132 * mm
 COL_VAT = LEFT + 146 * mm
 COL_AMOUNT = RIGHT
 DESCRIPTION_WIDTH = 84 * mm
+# The label-and-value block at the top right, and the seller's block beside it.
+META_WIDTH = 85 * mm
+META_LEFT = RIGHT - META_WIDTH
+SELLER_WIDTH = META_LEFT - LEFT - 6 * mm
 
 # The end of a pro rata line's stored description, in any language: ", 2027-01-15–2027-06-30
 # (167/181 days)". The PDF states the period and the days on a line of their own.
 _PRO_RATA_TAIL = re.compile(r", \d{4}-\d{2}-\d{2}–\d{4}-\d{2}-\d{2} \(\d+/\d+ [^)]*\)$")
+
+
+def wrap(text: str, font: str, size: float, width: float) -> list[str]:
+    """``text`` in rows no wider than ``width``: broken at spaces where it can be, inside a
+    word only where the word alone is wider (a reference or a street typed without spaces)."""
+    rows: list[str] = []
+    for row in simpleSplit(text, font, size, width) or [""]:
+        while stringWidth(row, font, size) > width and len(row) > 1:
+            cut = len(row) - 1
+            while cut > 1 and stringWidth(row[:cut], font, size) > width:
+                cut -= 1
+            rows.append(row[:cut])
+            row = row[cut:]
+        rows.append(row)
+    return rows
 
 
 def _title_key(snapshot: Snapshot) -> str:
@@ -107,15 +127,26 @@ class _Writer:
         self.page += 1
         return self.table_header(TOP)
 
+    def rows(
+        self, x: float, y: float, value: str, width: float, *, font: str = FONT, size: float = 9
+    ) -> float:
+        """``value`` wrapped to ``width`` from ``y`` down; returns the last row's ``y``."""
+        for index, row in enumerate(wrap(value, font, size, width)):
+            if index:
+                y -= size + 3
+            self.text(x, y, row, font=font, size=size)
+        return y
+
     def header(self) -> float:
         snapshot = self.snapshot
         seller = snapshot.seller
-        y = TOP
-        self.text(LEFT, y, seller.name, font=BOLD, size=12)
+        title = self.t(_title_key(snapshot))
+        self.right(RIGHT, TOP, title, font=BOLD, size=18)
+        # The seller's name stays left of the title; its block, left of the labels below.
+        name_width = RIGHT - stringWidth(title, BOLD, 18) - LEFT - 6 * mm
+        y = self.rows(LEFT, TOP, seller.name, min(name_width, SELLER_WIDTH), font=BOLD, size=12)
         for line in _party_lines(seller, self.language, with_ids=True):
-            y -= 12
-            self.text(LEFT, y, line)
-        self.right(RIGHT, TOP, self.t(_title_key(snapshot)), font=BOLD, size=18)
+            y = self.rows(LEFT, y - 12, line, SELLER_WIDTH)
 
         meta: list[tuple[str, str]] = []
         if snapshot.kind == KIND_CONFIRMATION:
@@ -138,19 +169,24 @@ class _Writer:
             f"{texts.day(snapshot.period_end, self.language)}"
         )
         meta.append((self.t("period"), period))
+        # Values are right-aligned, wrapped where they would run into their label (a long
+        # reference of the buyer's).
+        label_width = max(stringWidth(label, FONT, 9) for label, _value in meta)
+        value_width = META_WIDTH - label_width - 4 * mm
         my = TOP - 26
         for label, value in meta:
-            self.text(RIGHT - 85 * mm, my, label, size=9)
-            self.right(RIGHT, my, value, font=BOLD, size=9)
+            self.text(META_LEFT, my, label, size=9)
+            for index, row in enumerate(wrap(value, BOLD, 9, value_width)):
+                if index:
+                    my -= 11
+                self.right(RIGHT, my, row, font=BOLD, size=9)
             my -= 12
 
         y = min(y, my) - 18
         self.text(LEFT, y, self.t("buyer"), font=BOLD, size=8)
-        y -= 13
-        self.text(LEFT, y, snapshot.buyer.name, font=BOLD, size=10)
+        y = self.rows(LEFT, y - 13, snapshot.buyer.name, RIGHT - LEFT, font=BOLD, size=10)
         for line in _party_lines(snapshot.buyer, self.language, with_ids=True):
-            y -= 12
-            self.text(LEFT, y, line)
+            y = self.rows(LEFT, y - 12, line, RIGHT - LEFT)
         return self.table_header(y - 26)
 
     def table_header(self, y: float) -> float:
@@ -175,7 +211,7 @@ class _Writer:
                     f"{texts.day(line.period_start, self.language)} – "
                     f"{texts.day(line.period_end, self.language)}: {self.pro_rata(line)}"
                 )
-            description = simpleSplit(text, FONT, 9, DESCRIPTION_WIDTH)
+            description = wrap(text, FONT, 9, DESCRIPTION_WIDTH)
             needed = 12 * (len(description) + len(extra)) + 4
             if y - needed < BOTTOM:
                 y = self.new_page()
@@ -237,7 +273,7 @@ class _Writer:
         if snapshot.reason:
             paragraphs.append(f"{self.t('reason')}: {snapshot.reason}")
         for paragraph in paragraphs:
-            rows = simpleSplit(paragraph, FONT, 9, RIGHT - LEFT)
+            rows = wrap(paragraph, FONT, 9, RIGHT - LEFT)
             if y - 12 * len(rows) < BOTTOM:
                 y = self.new_page()
             for row in rows:
