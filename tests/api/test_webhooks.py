@@ -312,6 +312,13 @@ def test_endpoints_are_vendor_calls_with_validated_input(api: Api, vendor: str) 
     assert api.get(f"/webhook-endpoints/{made['id']}", vendor).status == 404
 
 
+def test_endpoints_made_at_one_instant_are_listed_newest_first(api: Api, vendor: str) -> None:
+    made = [register(api, vendor, f"https://x.example/{n}", ["order.created"]) for n in range(3)]
+    assert WebhookEndpoint.objects.values("created_at").distinct().count() == 1
+    listed = api.get("/webhook-endpoints", vendor).body
+    assert [e["id"] for e in listed["data"]] == [e["id"] for e in reversed(made)]
+
+
 def test_payload_is_compact_json(
     api: Api, org: Any, writer: str, vendor: str, receiver: Receiver, fast_retries: None
 ) -> None:

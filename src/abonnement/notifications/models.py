@@ -8,14 +8,14 @@ Times of the transport (attempts, retries, switching off) are wall-clock times; 
 
 from __future__ import annotations
 
-import uuid
-
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
+from abonnement.core.ids import uuid7
+
 
 class WebhookEndpoint(models.Model):
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     url = models.URLField(max_length=2000)
     description = models.CharField(max_length=200, blank=True, default="")
     events = models.JSONField(default=list)
@@ -69,7 +69,7 @@ class DeliveryStatus(models.TextChoices):
 
 
 class WebhookDelivery(models.Model):
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     endpoint = models.ForeignKey(
         WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
     )

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-import uuid
-
 from django.db import models
+
+from abonnement.core.ids import uuid7
 
 
 class PurchaseChannel(models.TextChoices):
@@ -11,7 +11,7 @@ class PurchaseChannel(models.TextChoices):
 
 
 class Organization(models.Model):
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     name = models.CharField(max_length=200)
     vat_number = models.CharField(max_length=30)
     country = models.CharField(max_length=2)
