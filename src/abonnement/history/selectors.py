@@ -1,11 +1,13 @@
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from uuid import UUID
 
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
+from django.utils.translation import get_language
 
 from abonnement.history.models import HistoryEntry
 
@@ -43,6 +45,58 @@ def history_page(
         feature_names=localized_names(Feature.objects.all()),
         edition_names=dict(Edition.objects.values_list("code", "name")),
     )
+
+
+@dataclass(frozen=True)
+class StoredReferences:
+    """What a page of entries refers to by a stored value, read for the whole page at once
+    (``abonnement.history.texts`` shows the values with them)."""
+
+    # The organisation's currency: amounts an entry stores without one are in it.
+    currency: str | None = None
+    # Contact user id → (name, e-mail) for the ids the entries hold; an id not here is a
+    # user who no longer exists.
+    users: dict[int, tuple[str, str]] = field(default_factory=dict)
+    # The catalogue names order lines were stored with (English) → the reader's language.
+    features: dict[str, str] = field(default_factory=dict)
+    packs: dict[str, str] = field(default_factory=dict)
+
+
+def stored_references(
+    *, organization_id: UUID, currency: str | None, entries: Iterable[HistoryEntry]
+) -> StoredReferences:
+    """The users and catalogue names ``entries`` refer to: one query for the users, two for
+    the catalogue's names, each only when an entry needs it; never one per entry."""
+    from abonnement.accounts.models import User
+    from abonnement.catalog.models import Feature, StoragePack
+
+    user_ids: set[int] = set()
+    orders = False
+    for entry in entries:
+        for value in (entry.before, entry.after):
+            if not isinstance(value, dict):
+                continue
+            user_id = value.get("contact_user_id")
+            if isinstance(user_id, int) and not isinstance(user_id, bool):
+                user_ids.add(user_id)
+            orders = orders or isinstance(value.get("lines"), list)
+    users = (
+        {
+            pk: (name, email)
+            for pk, name, email in User.objects.filter(
+                organization_id=organization_id, pk__in=user_ids
+            ).values_list("pk", "name", "email")
+        }
+        if user_ids
+        else {}
+    )
+    features: dict[str, str] = {}
+    packs: dict[str, str] = {}
+    if orders:
+        language = get_language()
+        features = {f.name: f.name_in(language) for f in Feature.objects.all()}
+        packs = {p.name: p.name_in(language) for p in StoragePack.objects.all()}
+    return StoredReferences(currency=currency, users=users, features=features, packs=packs)
 
 
 def name_changes(*, organization_id: UUID, limit: int = 20) -> list[HistoryEntry]:

@@ -16,8 +16,9 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 
+from abonnement.history.selectors import StoredReferences
 from abonnement.invoicing.selectors import DeliveryView
 
 # The English text as stored → its translation.
@@ -92,10 +93,35 @@ def delivery_text(delivery: DeliveryView) -> str:
             return _("As an e-invoice, already in the outbox")
         if delivery.to:
             return _("As an e-invoice to %(to)s") % {"to": destination_text(delivery.to)}
-        return _("As an e-invoice")
+        return str(DELIVERY_CHANNELS["einvoice"])
     if delivery.to:
         return _("By e-mail to %(to)s") % {"to": delivery.to}
-    return _("By e-mail")
+    return str(DELIVERY_CHANNELS["email"])
+
+
+# Codes the entries store, named as the portal's own pages name them: the order list's
+# products, the documents pages' credit-note badge and delivery channels.
+ORDER_KINDS: dict[str, Promise] = {
+    "licenses": gettext_lazy("User licences"),
+    "storage": gettext_lazy("File storage"),
+    "add_on": gettext_lazy("Add-on"),
+    "renewal": gettext_lazy("Renewal"),
+}
+DOCUMENT_TYPES: dict[str, Promise] = {
+    "invoice": gettext_lazy("Invoice"),
+    "credit_note": gettext_lazy("Credit note"),
+}
+# By the stored value (``Delivery.channel``); ``DeliveryView`` names the e-invoice
+# channel as the API does.
+DELIVERY_CHANNELS: dict[str, Promise] = {
+    "email": gettext_lazy("By e-mail"),
+    "einvoice": gettext_lazy("As an e-invoice"),
+}
+_CODES: dict[str, dict[str, Promise]] = {
+    "kind": ORDER_KINDS,
+    "type": DOCUMENT_TYPES,
+    "channel": DELIVERY_CHANNELS,
+}
 
 
 # --------------------------------------------------------------------------- stored values
@@ -162,61 +188,157 @@ FIELD_LABELS: dict[str, Promise] = {
     "vat_number": gettext_lazy("VAT number"),
     "vat_total": gettext_lazy("VAT"),
 }
+# A field inside another that means something else there: the e-invoicing settings'
+# "address" is the e-invoice address (the billing form's label), not the postal one.
+NESTED_LABELS: dict[tuple[str, str], Promise] = {
+    ("e_invoicing", "address"): gettext_lazy("E-invoice address"),
+}
 _AMOUNTS = frozenset({"total", "net_total", "vat_total", "period_price"})
 _EDITIONS = frozenset({"edition", "next_edition", "requested_edition"})
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def change_fields(
-    value: object, *, editions: dict[str, str] | None = None
+    value: object,
+    *,
+    editions: dict[str, str] | None = None,
+    references: StoredReferences | None = None,
 ) -> list[tuple[str, str]]:
     """A stored before/after value as (label, text) pairs in the reader's language: labels
-    for the stored field names, days, counts and amounts formatted, edition codes named.
-    A field without a label keeps its stored name, so nothing recorded is hidden."""
+    for the stored field names, days, counts and amounts formatted, edition codes named,
+    stored codes (order kinds, document types, delivery channels) in words.
+    A field without a label keeps its stored name, so nothing recorded is hidden.
+
+    ``references`` (``history.selectors.stored_references``) names the users the entries
+    refer to by id, the order lines' catalogue names in the reader's language, and the
+    currency of amounts stored without one; without it those are shown as stored."""
     if value in (None, "", {}, []):
         return []
+    shown = _Shown(editions or {}, references)
     if not isinstance(value, dict):
-        return [("", _stored_text(value, None, editions or {}, ""))]
-    currency = value.get("currency")
+        return [("", shown.text(value, None, None))]
+    currency = value.get("currency") or (references.currency if references else None)
     return [
-        (str(FIELD_LABELS.get(key, key)), _stored_text(item, key, editions or {}, currency))
+        (str(FIELD_LABELS.get(key, key)), shown.text(item, key, currency))
         for key, item in value.items()
     ]
 
 
-def change_text(value: object, *, editions: dict[str, str] | None = None) -> str:
+def change_text(
+    value: object,
+    *,
+    editions: dict[str, str] | None = None,
+    references: StoredReferences | None = None,
+) -> str:
     """:func:`change_fields` on one line: "User licences: 12; Edition: Pro"."""
     return "; ".join(
         f"{label}: {text}" if label else text
-        for label, text in change_fields(value, editions=editions)
+        for label, text in change_fields(value, editions=editions, references=references)
     )
 
 
-def _stored_text(value: object, key: str | None, editions: dict[str, str], currency: object) -> str:
-    if value is None or value == "":
-        return "—"
-    if isinstance(value, bool):
-        return str(_("Yes") if value else _("No"))
-    if isinstance(value, int):
-        return stored_count(value)
-    if isinstance(value, str):
+class _Shown:
+    def __init__(self, editions: dict[str, str], references: StoredReferences | None) -> None:
+        self.editions = editions
+        self.references = references
+
+    def text(self, value: object, key: str | None, currency: object) -> str:
+        if value is None or value == "":
+            return "—"
+        if isinstance(value, bool):
+            return str(_("Yes") if value else _("No"))
+        if isinstance(value, int):
+            if key == "contact_user_id" and self.references is not None:
+                return _user_text(value, self.references)
+            return stored_count(value)
+        if isinstance(value, str):
+            return self._string(value, key, currency)
+        if isinstance(value, dict):
+            if set(value) == {"start", "end"}:
+                start = self.text(value["start"], "start", currency)
+                end = self.text(value["end"], "end", currency)
+                return f"{start} – {end}"
+            return ", ".join(
+                f"{NESTED_LABELS.get((key or '', k)) or FIELD_LABELS.get(k, k)} "
+                f"{self.text(v, k, currency)}"
+                for k, v in value.items()
+            )
+        if isinstance(value, list):
+            separator = "; " if key == "lines" else ", "
+            return separator.join(self.text(item, key, currency) for item in value) or "—"
+        return str(value)
+
+    def _string(self, value: str, key: str | None, currency: object) -> str:
         if key in _EDITIONS:
-            return editions.get(value, value)
+            return self.editions.get(value, value)
         if key in _AMOUNTS and currency:
             return stored_money(value, currency)
+        if key is not None and value in _CODES.get(key, {}):
+            return str(_CODES[key][value])
+        if key == "destination":
+            return destination_text(value)
+        if key == "lines":
+            return order_line_text(value, self.references)
         return stored_day(value) if _ISO_DAY.fullmatch(value) else value
-    if isinstance(value, dict):
-        if set(value) == {"start", "end"}:
-            start = _stored_text(value["start"], "start", editions, currency)
-            end = _stored_text(value["end"], "end", editions, currency)
-            return f"{start} – {end}"
-        return ", ".join(
-            f"{FIELD_LABELS.get(k, k)} {_stored_text(v, k, editions, currency)}"
-            for k, v in value.items()
-        )
-    if isinstance(value, list):
-        return ", ".join(_stored_text(item, key, editions, currency) for item in value) or "—"
-    return str(value)
+
+
+def _user_text(user_id: int, references: StoredReferences) -> str:
+    """A user the history refers to by id, named as the billing form names them."""
+    found = references.users.get(user_id)
+    if found is None:
+        return _("Deleted user %(id)s") % {"id": user_id}
+    name, email = found
+    return f"{name} <{email}>" if name else email
+
+
+# The order lines' descriptions as ``abonnement.subscriptions`` stores them (in English): a
+# purchase during the period, charged pro rata, and the first period's licences. (The period
+# rollover's renewal orders write no "order_created" entry.)
+_PRODUCT = r"(?P<product>User licences|File storage|Add-on), (?P<name>.+)"
+_PRO_RATA_LINE = re.compile(
+    _PRODUCT + r" × (?P<quantity>\d+), (?P<start>\d{4}-\d{2}-\d{2})–(?P<end>\d{4}-\d{2}-\d{2})"
+    r" \((?P<days>\d+)/(?P<period_days>\d+) days\)"
+)
+_PERIOD_LINE = re.compile(_PRODUCT + r" × (?P<quantity>\d+) × (?P<months>\d+) months?")
+
+
+def order_line_text(stored: str, references: StoredReferences | None = None) -> str:
+    """An order line the history stores as its English description, in the reader's
+    language with the catalogue's names in it; a description in another form as stored."""
+    if match := _PRO_RATA_LINE.fullmatch(stored):
+        return _(
+            "%(label)s × %(quantity)s, %(start)s – %(end)s (%(days)d of %(period_days)d days)"
+        ) % {
+            "label": _product_label(match["product"], match["name"], references),
+            "quantity": stored_count(int(match["quantity"])),
+            "start": stored_day(match["start"]),
+            "end": stored_day(match["end"]),
+            "days": int(match["days"]),
+            "period_days": int(match["period_days"]),
+        }
+    if match := _PERIOD_LINE.fullmatch(stored):
+        months = int(match["months"])
+        return ngettext(
+            "%(label)s × %(quantity)s × %(months)s month",
+            "%(label)s × %(quantity)s × %(months)s months",
+            months,
+        ) % {
+            "label": _product_label(match["product"], match["name"], references),
+            "quantity": stored_count(int(match["quantity"])),
+            "months": stored_count(months),
+        }
+    return stored
+
+
+def _product_label(product: str, name: str, references: StoredReferences | None) -> str:
+    """The order list's label of a product (``history.views``)."""
+    if product == "User licences":  # editions have one name in every language
+        return _("User licences, %(edition)s") % {"edition": name}
+    if product == "File storage":
+        packs = references.packs if references else {}
+        return _("File storage, %(pack)s") % {"pack": packs.get(name, name)}
+    features = references.features if references else {}
+    return _("Add-on, %(name)s") % {"name": features.get(name, name)}
 
 
 def stored_money(amount: Any, currency: Any) -> str:

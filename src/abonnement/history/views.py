@@ -18,7 +18,12 @@ from abonnement.accounts.models import Permission
 from abonnement.accounts.portal import Portal, portal_page
 from abonnement.core.templatetags.portal import number
 from abonnement.history.models import HistoryEntry, HistoryKind
-from abonnement.history.selectors import history_page, order_documents_page
+from abonnement.history.selectors import (
+    StoredReferences,
+    history_page,
+    order_documents_page,
+    stored_references,
+)
 from abonnement.history.texts import (
     change_fields,
     destination_text,
@@ -89,8 +94,13 @@ def history(request: HttpRequest, portal: Portal) -> HttpResponse:
             kind=None if show == "all" else show,
             page=request.GET.get("page"),
         )
+        references = stored_references(
+            organization_id=portal.organization.pk,
+            currency=portal.organization.currency,
+            entries=page.page,
+        )
         context["entries"] = page.page
-        context["entry_rows"] = [_entry_row(entry, page) for entry in page.page]
+        context["entry_rows"] = [_entry_row(entry, page, references) for entry in page.page]
     template = (
         "history/_results.html" if getattr(request, "htmx", False) else "history/history.html"
     )
@@ -161,7 +171,7 @@ def _pair(entry: HistoryEntry, key: str) -> tuple[Any, Any]:
     return before.get(key), after.get(key)
 
 
-def _entry_row(entry: HistoryEntry, page: Any) -> EntryRow:
+def _entry_row(entry: HistoryEntry, page: Any, references: StoredReferences) -> EntryRow:
     return EntryRow(
         entry=entry,
         text=_describe(entry, page.feature_names, page.edition_names),
@@ -171,8 +181,8 @@ def _entry_row(entry: HistoryEntry, page: Any) -> EntryRow:
         else system_actor_name(entry.actor_name),
         channel=str(CHANNELS.get(entry.channel, entry.channel)),
         reason=_reason(entry.reason),
-        before=change_fields(entry.before, editions=page.edition_names),
-        after=change_fields(entry.after, editions=page.edition_names),
+        before=change_fields(entry.before, editions=page.edition_names, references=references),
+        after=change_fields(entry.after, editions=page.edition_names, references=references),
     )
 
 
