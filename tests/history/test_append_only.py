@@ -146,7 +146,7 @@ def test_a_reopened_edition_request_is_described(language: str, text: str) -> No
     from django.utils import translation
 
     from abonnement.history.models import HistoryEntry
-    from abonnement.history.views import _describe
+    from abonnement.history.rows import _describe
 
     entry = HistoryEntry(kind="edition", action="edition_request_reopened", subject="Enterprise")
     with translation.override(language):
@@ -161,7 +161,7 @@ def test_a_reopened_edition_request_is_described(language: str, text: str) -> No
     ],
 )
 def test_a_smaller_scheduled_removal_is_described(action: str, text: str) -> None:
-    from abonnement.history.views import _describe
+    from abonnement.history.rows import _describe
 
     entry = HistoryEntry(
         kind="licenses",

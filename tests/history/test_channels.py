@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import get_args
 
 from abonnement.core.actor import Channel
+from abonnement.history.rows import CHANNELS
 from abonnement.history.schemas import ChannelName
-from abonnement.history.views import CHANNELS
 
 
 def test_the_api_and_the_portal_know_every_channel() -> None:

@@ -26,7 +26,8 @@ from abonnement.core.errors import DomainError, NotFound
 from abonnement.features.selectors import FeatureState, feature_states
 from abonnement.feedback.models import Feedback
 from abonnement.history.models import HistoryKind
-from abonnement.history.selectors import HistoryPage, history_page
+from abonnement.history.rows import EntryRow, entry_rows
+from abonnement.history.selectors import HistoryPage, history_page, stored_references
 from abonnement.invoicing.models import Delivery, OrderConfirmation
 from abonnement.invoicing.selectors import (
     DocumentFile,
@@ -147,6 +148,17 @@ class OrganizationPage:
     @property
     def active_users(self) -> list[User]:
         return [u for u in self.users if u.is_active]
+
+    @property
+    def history_rows(self) -> list[EntryRow]:
+        """The history as the customer's change log reads it (in the staff member's
+        language), read once per page."""
+        references = stored_references(
+            organization_id=self.organization.pk,
+            currency=self.organization.currency,
+            entries=self.history.page,
+        )
+        return entry_rows(self.history, references)
 
     @property
     def history_kinds(self) -> list[tuple[str, str]]:

@@ -224,19 +224,6 @@ def change_fields(
     ]
 
 
-def change_text(
-    value: object,
-    *,
-    editions: dict[str, str] | None = None,
-    references: StoredReferences | None = None,
-) -> str:
-    """:func:`change_fields` on one line: "User licences: 12; Edition: Pro"."""
-    return "; ".join(
-        f"{label}: {text}" if label else text
-        for label, text in change_fields(value, editions=editions, references=references)
-    )
-
-
 class _Shown:
     def __init__(self, editions: dict[str, str], references: StoredReferences | None) -> None:
         self.editions = editions

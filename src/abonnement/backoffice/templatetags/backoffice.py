@@ -14,7 +14,6 @@ from django.utils.translation import get_language
 
 from abonnement.core import clock
 from abonnement.core.money import format_money
-from abonnement.history.texts import change_text
 
 register = template.Library()
 
@@ -56,28 +55,6 @@ def moment(value: datetime | None) -> str:
         f"{format_date(local.date(), 'medium', locale=_locale())} "
         f"{format_time(local.time(), 'short', locale=_locale())}"
     )
-
-
-@register.filter
-def change(value: Any) -> str:
-    """A history entry's before/after value as short text, labelled as the portal labels it."""
-    return change_text(value)
-
-
-CHANNELS = {
-    "portal": "portal",
-    "api": "API",
-    "back_office": "back office",
-    "marketplace": "marketplace",
-    "scheduled_job": "scheduled job",
-    "cli": "command line",
-}
-
-
-@register.filter
-def channel(value: str) -> str:
-    """A history entry's channel as words."""
-    return CHANNELS.get(value, value)
 
 
 @register.simple_tag
