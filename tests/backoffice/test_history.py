@@ -44,6 +44,6 @@ def test_entries_read_as_sentences_with_labelled_values_and_the_code_beside(
     billing = next(r for r in rows if "billing_details_changed" in r[2])
     assert billing[2] == "Billing details changed: invoice address billing_details_changed"
     assert billing[3:] == [
-        "Invoice address Street —, Postal code —, City —, Country FI",
-        "Invoice address Street Testikatu 1, Postal code 00100, City Helsinki, Country FI",
+        "Invoice address Street —, Postal code —, City —, Country Finland",
+        "Invoice address Street Testikatu 1, Postal code 00100, City Helsinki, Country Finland",
     ]

@@ -126,10 +126,9 @@ def test_stored_codes_are_words(language: str, expected: list[tuple[str, str]]) 
         assert [field for value in stored for field in change_fields(value)] == expected
 
 
-def test_a_code_it_does_not_know_and_other_fields_types_are_as_stored() -> None:
-    # The purchase channel's "type" is another field of that name.
-    assert change_fields({"type": "marketplace", "kind": "gift", "channel": "fax"}) == [
-        ("Type", "marketplace"),
+def test_a_code_it_does_not_know_is_as_stored() -> None:
+    assert change_fields({"type": "voucher", "kind": "gift", "channel": "fax"}) == [
+        ("Type", "voucher"),
         ("Kind", "gift"),
         ("Channel", "fax"),
     ]
@@ -296,3 +295,30 @@ def test_an_order_line_in_another_form_is_as_stored() -> None:
     for stored in ("Setup fee", "User licences, Pro × 3, sometime", ""):
         with translation.override("fi"):
             assert order_line_text(stored) == stored
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("en", [("Country", "Netherlands"), ("Invoice language", "Finnish"), ("Type", "Direct")]),
+        ("nl", [("Land", "Nederland"), ("Factuurtaal", "Fins"), ("Type", "Direct")]),
+        (
+            "fi",
+            [("Maa", "Alankomaat"), ("Laskun kieli", "suomi"), ("Tyyppi", "Suoraan")],
+        ),
+    ],
+)
+def test_countries_languages_and_purchase_channels_are_named_in_the_readers_language(
+    language: str, expected: list[tuple[str, str]]
+) -> None:
+    stored = {"country": "NL", "invoice_language": "fi", "type": "direct"}
+    with translation.override(language):
+        assert change_fields(stored) == expected
+
+
+def test_a_marketplace_channel_and_an_unknown_code_are_shown_as_such() -> None:
+    assert change_fields({"type": "marketplace", "country": "Q1", "language": "xx"}) == [
+        ("Type", "Partner marketplace"),
+        ("Country", "Q1"),
+        ("Language", "xx"),
+    ]

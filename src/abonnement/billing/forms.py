@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from babel import Locale
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from abonnement.billing.models import BillingDetails
 from abonnement.billing.validators import _country_codes
-from abonnement.core.templatetags.portal import babel_locale
+from abonnement.core.templatetags.portal import country_name
 
 # The service's dotted field names → this form's fields.
 FIELDS = {
@@ -28,11 +27,7 @@ FIELDS = {
 
 
 def country_choices() -> list[tuple[str, str]]:
-    names = Locale.parse(babel_locale()).territories
-    return sorted(
-        ((code, str(names.get(code, code))) for code in _country_codes()),
-        key=lambda item: item[1],
-    )
+    return sorted(((code, country_name(code)) for code in _country_codes()), key=lambda c: c[1])
 
 
 class BillingDetailsForm(forms.Form):

@@ -31,7 +31,7 @@ from typing import Final, NoReturn
 from babel import Locale
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import EmailValidator
-from django.utils.translation import get_language, gettext, ngettext
+from django.utils.translation import gettext, ngettext
 from stdnum import bic as stdnum_bic
 from stdnum import ean as stdnum_ean
 from stdnum import iban as stdnum_iban
@@ -43,6 +43,7 @@ from stdnum.fi import ytunnus as stdnum_ytunnus
 from stdnum.nl import btw as stdnum_nl_btw
 
 from abonnement.core.errors import ValidationFailed
+from abonnement.core.templatetags.portal import country_name
 
 __all__ = [
     "EU_COUNTRIES",
@@ -712,18 +713,13 @@ def validate_postal_code(value: str, country: str, field: str = "postal_code") -
     if compact is not None and not re.fullmatch(pattern, compact) and compact[:2] == country:
         compact = compact[2:]  # "FI-00100", "LT-01100", "NL 1015CJ"
     if compact is None or not re.fullmatch(pattern, compact):
-        language = (get_language() or "en").split("-")[0]
-        try:
-            name = Locale.parse(language).territories.get(country, country)
-        except (ValueError, LookupError):
-            name = country
         _fail(
             field,
             gettext(
                 "Enter a postal code in the format of the chosen country (%(country)s), "
                 "for example %(example)s."
             )
-            % {"country": name, "example": example},
+            % {"country": country_name(country), "example": example},
         )
     return write(compact)
 

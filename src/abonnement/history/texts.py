@@ -18,6 +18,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 
+from abonnement.core.templatetags.portal import country_name, language_name
 from abonnement.history.selectors import StoredReferences
 from abonnement.invoicing.selectors import DeliveryView
 
@@ -117,9 +118,14 @@ DELIVERY_CHANNELS: dict[str, Promise] = {
     "email": gettext_lazy("By e-mail"),
     "einvoice": gettext_lazy("As an e-invoice"),
 }
+# By ``Organization.purchase_channel`` (the "type" of a purchase-channel change).
+PURCHASE_CHANNELS: dict[str, Promise] = {
+    "direct": gettext_lazy("Direct"),
+    "marketplace": gettext_lazy("Partner marketplace"),
+}
 _CODES: dict[str, dict[str, Promise]] = {
     "kind": ORDER_KINDS,
-    "type": DOCUMENT_TYPES,
+    "type": {**DOCUMENT_TYPES, **PURCHASE_CHANNELS},
     "channel": DELIVERY_CHANNELS,
 }
 
@@ -264,6 +270,10 @@ class _Shown:
             return str(_CODES[key][value])
         if key == "destination":
             return destination_text(value)
+        if key == "country":
+            return country_name(value)
+        if key in ("invoice_language", "language"):
+            return language_name(value)
         if key == "lines":
             return order_line_text(value, self.references)
         return stored_day(value) if _ISO_DAY.fullmatch(value) else value

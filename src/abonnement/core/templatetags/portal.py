@@ -6,6 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from babel import Locale
 from babel.dates import format_date, format_time
 from babel.numbers import format_decimal
 from django import forms, template
@@ -24,6 +25,16 @@ BABEL_LOCALES = {"en": "en_GB", "nl": "nl_NL", "fi": "fi_FI"}
 def babel_locale() -> str:
     language = (get_language() or "en").split("-")[0]
     return BABEL_LOCALES.get(language, "en_GB")
+
+
+def country_name(code: str) -> str:
+    """An ISO 3166 country code as the reader's language names the country ("Alankomaat")."""
+    return str(Locale.parse(babel_locale()).territories.get(code.upper(), code))
+
+
+def language_name(code: str) -> str:
+    """A language code as the reader's language names the language ("Finnish", "fins")."""
+    return str(Locale.parse(babel_locale()).languages.get(code.lower(), code))
 
 
 @register.filter
