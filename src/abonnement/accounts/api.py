@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Query, Router
 from ninja.responses import Status
@@ -29,7 +29,7 @@ from abonnement.accounts.schemas import (
 from abonnement.accounts.selectors import get_user, organization_tokens, users_of
 from abonnement.config.api_auth import organization_for, require_any_permission
 from abonnement.config.api_common import PageQuery, paginate, patched_fields, whole_list
-from abonnement.config.api_errors import responses
+from abonnement.config.api_errors import created, responses
 from abonnement.core.errors import NotFound
 from abonnement.orders.schemas import order_or_none
 
@@ -61,7 +61,9 @@ def list_users(
     response=responses({201: UserChangeOut}, write=True),
     summary="Create a user",
 )
-def create_user(request: HttpRequest, org: str, payload: UserCreateIn) -> Any:
+def create_user(
+    request: HttpRequest, response: HttpResponse, org: str, payload: UserCreateIn
+) -> Any:
     """Needs a free licence, or ``buy_license`` (and the subscription permission)."""
     caller, organization = organization_for(request, org)
     change = services.create_user(
@@ -73,7 +75,8 @@ def create_user(request: HttpRequest, org: str, payload: UserCreateIn) -> Any:
         actor=caller.actor,
         now=caller.now,
     )
-    return Status(201, {"user": user_out(change.user), "order": order_or_none(change.order)})
+    body = {"user": user_out(change.user), "order": order_or_none(change.order)}
+    return created(request, response, change.user.pk, body)
 
 
 @router.get(

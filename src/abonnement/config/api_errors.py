@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
-from ninja.responses import NinjaJSONEncoder
+from ninja.responses import NinjaJSONEncoder, Status
 
 from abonnement.core.errors import DomainError, FieldError
 from abonnement.subscriptions.errors import BelowActiveUsers, ManagedByMarketplace
@@ -58,6 +58,14 @@ def responses(success: dict[int, Any], *, write: bool = False) -> dict[int, Any]
     from abonnement.core.schemas import ProblemOut
 
     return {**success, **dict.fromkeys(WRITE_ERRORS if write else READ_ERRORS, ProblemOut)}
+
+
+def created(request: HttpRequest, response: HttpResponse, item_id: object, body: Any) -> Status:
+    """A 201 whose ``Location`` is the new item's own address: the collection it was
+    posted to, then its id (``POST …/users`` → ``…/users/{id}``). Set only here, once the
+    operation succeeded: ninja builds its error answers on the same response object."""
+    response["Location"] = f"{request.path.rstrip('/')}/{item_id}"
+    return Status(201, body)
 
 
 def problem(

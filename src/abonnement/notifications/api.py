@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router
 from ninja.responses import Status
 
 from abonnement.config.api_auth import caller_of
 from abonnement.config.api_common import PageQuery, paginate, patched_fields
-from abonnement.config.api_errors import responses
+from abonnement.config.api_errors import created, responses
 from abonnement.notifications import services
 from abonnement.notifications.schemas import (
     WebhookDeliveryList,
@@ -32,7 +32,9 @@ router = Router(tags=["Webhooks"])
     response=responses({201: WebhookEndpointCreatedOut}, write=True),
     summary="Register a webhook endpoint",
 )
-def create_webhook_endpoint(request: HttpRequest, payload: WebhookEndpointIn) -> Any:
+def create_webhook_endpoint(
+    request: HttpRequest, response: HttpResponse, payload: WebhookEndpointIn
+) -> Any:
     """Deliveries are signed (Standard Webhooks) with the secret shown only in this answer."""
     caller = caller_of(request)
     issued = services.create_endpoint(
@@ -42,7 +44,8 @@ def create_webhook_endpoint(request: HttpRequest, payload: WebhookEndpointIn) ->
         actor=caller.actor,
         now=caller.now,
     )
-    return Status(201, {**endpoint_out(issued.endpoint), "secret": issued.secret})
+    body = {**endpoint_out(issued.endpoint), "secret": issued.secret}
+    return created(request, response, issued.endpoint.pk, body)
 
 
 @router.get(

@@ -6,15 +6,14 @@ import base64
 import binascii
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Query, Router
-from ninja.responses import Status
 
 from abonnement.accounts import permissions
 from abonnement.config.api_auth import caller_of, organization_for
 from abonnement.config.api_common import PageQuery, paginate, patched_fields
-from abonnement.config.api_errors import responses
+from abonnement.config.api_errors import created, responses
 from abonnement.core.errors import FieldError, ValidationFailed
 from abonnement.organizations import services
 from abonnement.organizations.schemas import (
@@ -37,7 +36,9 @@ router = Router(tags=["Organisations"])
     response=responses({201: OrganizationOut}, write=True),
     summary="Provision an organisation (vendor)",
 )
-def provision_organization(request: HttpRequest, payload: OrganizationCreateIn) -> Any:
+def provision_organization(
+    request: HttpRequest, response: HttpResponse, payload: OrganizationCreateIn
+) -> Any:
     """The organisation, its administrator (active, both permissions, one licence), its
     subscription and the first period's order."""
     caller = caller_of(request)
@@ -58,7 +59,7 @@ def provision_organization(request: HttpRequest, payload: OrganizationCreateIn) 
         actor=caller.actor,
         now=caller.now,
     )
-    return Status(201, organization_out(organization))
+    return created(request, response, organization.pk, organization_out(organization))
 
 
 @router.get(
