@@ -216,6 +216,33 @@ class TestSignIn:
         assert response.status_code == 200
         assert "The e-mail address or password is not right." in response.content.decode()
 
+    def test_the_admins_sign_in_counts_failures_with_the_back_offices(
+        self, support_user: User, settings: Any
+    ) -> None:
+        settings.SIGN_IN_LIMIT_PER_ACCOUNT = 3
+        staff = {"username": "support@vendor.example"}
+        signed_in(None).post(self.url, {**staff, "password": "wrong"})
+        for _attempt in range(2):
+            page = signed_in(None).post("/admin/login/", {**staff, "password": "wrong"})
+            assert page.status_code == 200
+        # The right password now waits, on the admin's page as on the back office's.
+        for url in ("/admin/login/", self.url):
+            client = signed_in(None)
+            page = client.post(url, {**staff, "password": "staff-password-2026"})
+            assert "Too many failed sign-in attempts. Wait 15 minutes" in page.content.decode()
+            assert "_auth_user_id" not in client.session
+
+    def test_the_admin_still_admits_staff_with_the_right_password(
+        self, support_user: User
+    ) -> None:
+        client = signed_in(None)
+        page = client.post(
+            "/admin/login/?next=/admin/",
+            {"username": "support@vendor.example", "password": "staff-password-2026"},
+        )
+        assert (page.status_code, page["Location"]) == (302, "/admin/")
+        assert client.get("/admin/").status_code == 200
+
     def test_sign_out_needs_post_and_ends_the_session(self, support_client: Any) -> None:
         assert support_client.get("/backoffice/sign-out/").status_code == 405
         response = support_client.post("/backoffice/sign-out/")

@@ -10,10 +10,22 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.http import HttpRequest
 
+from abonnement.accounts.forms import SignInForm
 from abonnement.backoffice.access import billing_allowed, staff_of
 
+
+class AdminSignInForm(SignInForm, AdminAuthenticationForm):
+    """The admin's own sign-in page, with the failed-attempt limits of every other sign-in
+    (per account and per address, counted together): otherwise /admin/login/ would be a
+    way around the back office's limit to guess a staff password."""
+
+    error_messages = {**AdminAuthenticationForm.error_messages, **SignInForm.error_messages}
+
+
+admin.site.login_form = AdminSignInForm
 admin.site.site_header = "Abonnement back office"
 admin.site.site_title = "Abonnement back office"
 admin.site.index_title = "Catalogue and tables"
