@@ -212,6 +212,18 @@ class TestResendAndRetry:
             {"status": "failed", "error": "Mailbox unavailable"},
         )
 
+    def test_a_tampered_next_goes_to_the_failures_list(
+        self, billing_client: Client, invoice: Invoice
+    ) -> None:
+        delivery = Delivery.objects.get(invoice=invoice)
+        response = billing_client.post(
+            reverse("backoffice:delivery_retry", args=[delivery.pk]), {"next": "home"}
+        )
+        assert (response.status_code, response["Location"]) == (
+            302,
+            reverse("backoffice:delivery_failures"),
+        )
+
     def test_a_delivery_that_did_not_fail_is_not_retried(
         self, billing_client: Client, invoice: Invoice
     ) -> None:

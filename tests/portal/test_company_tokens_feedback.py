@@ -98,6 +98,15 @@ class TestFeedback:
         )
         assert response["Location"] == "/"
 
+    @pytest.mark.parametrize("target", ["portal", "settings", "//evil.example/x", "", "/users/"])
+    def test_a_next_that_is_no_path_here_goes_home(self, portal: Client, target: str) -> None:
+        # "portal" is no path: Django's redirect() would look it up as a URL name (a 500).
+        response = portal.post(
+            "/feedback/", {"page": "portal:overview", "helpful": "yes", "next": target}
+        )
+        assert response.status_code == 302
+        assert response["Location"] == ("/users/" if target == "/users/" else "/")
+
     def test_anonymous_cannot_send(self, client: Client, db: Any) -> None:
         response = client.post("/feedback/", {"page": "x", "helpful": "yes"})
         assert response.status_code == 302

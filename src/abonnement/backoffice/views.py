@@ -12,7 +12,7 @@ from django.contrib.auth.views import LoginView, LogoutView
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -31,6 +31,7 @@ from abonnement.backoffice.forms import (
 )
 from abonnement.core import clock
 from abonnement.core.errors import DomainError, NotFound, PermissionDenied
+from abonnement.core.redirects import back_to
 from abonnement.invoicing import services as document_services
 from abonnement.invoicing.holds import held_order_numbers
 from abonnement.invoicing.selectors import invoice_numbers_issued_since
@@ -446,14 +447,9 @@ def invoice_credit(
     )
 
 
-def _back(request: HttpRequest, default: str) -> str:
+def _back(request: HttpRequest, default: str) -> HttpResponse:
     form = NextForm(request.POST)
-    target = form.cleaned_data["next"] if form.is_valid() else ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return str(target)
-    return default
+    return back_to(request, form.cleaned_data["next"] if form.is_valid() else "", default)
 
 
 @require_POST
@@ -504,7 +500,6 @@ def delivery_failures(request: HttpRequest, staff: Staff) -> HttpResponse:
 @staff_page(billing=True)
 def delivery_retry(request: HttpRequest, staff: Staff, delivery_id: UUID) -> HttpResponse:
     delivery = selectors.get_delivery(delivery_id=delivery_id, actor=staff.actor)
-    back = _back(request, reverse("backoffice:delivery_failures"))
     try:
         document_services.retry_delivery(
             delivery_id=delivery.pk, actor=staff.actor, now=clock.now()
@@ -515,4 +510,4 @@ def delivery_retry(request: HttpRequest, staff: Staff, delivery_id: UUID) -> Htt
         messages.error(request, error.message)
     else:
         messages.success(request, _("The delivery will be tried again now."))
-    return redirect(back)
+    return _back(request, reverse("backoffice:delivery_failures"))

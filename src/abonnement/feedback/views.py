@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.shortcuts import render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -13,6 +12,7 @@ from django.views.decorators.http import require_POST
 from abonnement.accounts.portal import Portal, portal_page
 from abonnement.core import clock
 from abonnement.core.errors import DomainError
+from abonnement.core.redirects import back_to
 from abonnement.feedback.services import submit_feedback
 
 
@@ -42,9 +42,4 @@ def submit(request: HttpRequest, portal: Portal) -> HttpResponse:
         messages.error(request, error)
     else:
         messages.success(request, _("Thank you. Your feedback goes to our customer service."))
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        target = "/"
-    return redirect(target)
+    return back_to(request, request.POST.get("next"), "/")
