@@ -232,9 +232,7 @@ class TestSignIn:
             assert "Too many failed sign-in attempts. Wait 15 minutes" in page.content.decode()
             assert "_auth_user_id" not in client.session
 
-    def test_the_admin_still_admits_staff_with_the_right_password(
-        self, support_user: User
-    ) -> None:
+    def test_the_admin_still_admits_staff_with_the_right_password(self, support_user: User) -> None:
         client = signed_in(None)
         page = client.post(
             "/admin/login/?next=/admin/",
