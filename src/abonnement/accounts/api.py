@@ -29,7 +29,7 @@ from abonnement.accounts.schemas import (
 from abonnement.accounts.selectors import get_user, organization_tokens, users_of
 from abonnement.config.api_auth import organization_for, require_any_permission
 from abonnement.config.api_common import PageQuery, paginate, patched_fields, whole_list
-from abonnement.config.api_errors import created, responses
+from abonnement.config.api_errors import created, responses, reveal_once
 from abonnement.core.errors import NotFound
 from abonnement.orders.schemas import order_or_none
 
@@ -149,7 +149,9 @@ def reactivate_user(request: HttpRequest, org: str, user: str, payload: Reactiva
     response=responses({201: TokenCreatedOut}, write=True),
     summary="Create an organisation token",
 )
-def create_token(request: HttpRequest, org: str, payload: TokenCreateIn) -> Any:
+def create_token(
+    request: HttpRequest, response: HttpResponse, org: str, payload: TokenCreateIn
+) -> Any:
     """Acts on this organisation for the user who creates it; the token is shown once."""
     caller, organization = organization_for(request, org)
     issued = services.create_organization_token(
@@ -159,6 +161,7 @@ def create_token(request: HttpRequest, org: str, payload: TokenCreateIn) -> Any:
         actor=caller.actor,
         now=caller.now,
     )
+    reveal_once(response, "token")
     return Status(201, {**token_out(issued.token), "token": issued.secret})
 
 

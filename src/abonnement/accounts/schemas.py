@@ -86,7 +86,11 @@ class TokenOut(Schema):
 
 
 class TokenCreatedOut(TokenOut):
-    token: str = Field(description="The bearer token. Shown only now; store it safely.")
+    token: str | None = Field(
+        description="The bearer token. Shown only now; store it safely. An idempotent replay "
+        "of this answer has null here: only the token's hash is kept (revoke the token and "
+        "create another if it was lost)."
+    )
 
 
 class TokenList(Schema):

@@ -68,6 +68,19 @@ def created(request: HttpRequest, response: HttpResponse, item_id: object, body:
     return Status(201, body)
 
 
+# The attribute naming the fields of an answer that reveal a secret (``reveal_once``).
+SECRET_FIELDS = "abonnement_secret_fields"
+
+
+def reveal_once(response: HttpResponse, field: str) -> None:
+    """Marks an answer whose ``field`` shows a secret once (a token, a signing secret): no
+    cache may keep it (``Cache-Control: no-store``), and an idempotent replay answers
+    without it (``api_idempotency``), so the secret is never stored in clear. Ninja builds
+    the answer on this response object, so the mark reaches the idempotency layer."""
+    response["Cache-Control"] = "no-store"
+    setattr(response, SECRET_FIELDS, (*getattr(response, SECRET_FIELDS, ()), field))
+
+
 def problem(
     status: int,
     code: str,

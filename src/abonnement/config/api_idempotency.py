@@ -25,14 +25,14 @@ from django.utils.translation import gettext as _
 
 from abonnement.config.api_auth import bearer_token, required_scope
 from abonnement.config.api_common import read_json
-from abonnement.config.api_errors import problem, problem_for
+from abonnement.config.api_errors import SECRET_FIELDS, problem, problem_for
 from abonnement.core import clock
 from abonnement.core.errors import DomainError, FieldError
 from abonnement.idempotency.services import StoredResponse, claim_key, complete_key, release_key
 
 HEADER = "Idempotency-Key"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-STORED_HEADERS = ("Content-Type", "ETag", "Location")
+STORED_HEADERS = ("Content-Type", "ETag", "Location", "Cache-Control")
 MAX_KEY_LENGTH = 255
 
 
@@ -56,6 +56,19 @@ def fingerprint(request: HttpRequest) -> str:
 
 def _key_is_valid(key: str) -> bool:
     return 1 <= len(key) <= MAX_KEY_LENGTH and all(" " <= c <= "~" for c in key)
+
+
+def _without_secrets(response: HttpResponseBase) -> bytes:
+    """The body to keep for a replay: as sent, except a secret shown once (``reveal_once``),
+    which is kept as null: only its hash is stored anywhere."""
+    body = bytes(getattr(response, "content", b""))
+    secrets = getattr(response, SECRET_FIELDS, ())
+    if not secrets:
+        return body
+    data = json.loads(body)
+    for field in secrets:
+        data[field] = None
+    return json.dumps(data, separators=(",", ":")).encode()
 
 
 def _replay(stored: StoredResponse) -> HttpResponse:
@@ -111,7 +124,7 @@ def idempotent(run: Callable[..., HttpResponseBase]) -> Callable[..., HttpRespon
                 outcome,
                 status=response.status_code,
                 headers={h: response[h] for h in STORED_HEADERS if response.has_header(h)},
-                body=bytes(getattr(response, "content", b"")),
+                body=_without_secrets(response),
             )
         return response
 

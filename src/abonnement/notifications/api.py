@@ -10,7 +10,7 @@ from ninja.responses import Status
 
 from abonnement.config.api_auth import caller_of
 from abonnement.config.api_common import PageQuery, paginate, patched_fields
-from abonnement.config.api_errors import created, responses
+from abonnement.config.api_errors import created, responses, reveal_once
 from abonnement.notifications import services
 from abonnement.notifications.schemas import (
     WebhookDeliveryList,
@@ -45,6 +45,7 @@ def create_webhook_endpoint(
         now=caller.now,
     )
     body = {**endpoint_out(issued.endpoint), "secret": issued.secret}
+    reveal_once(response, "secret")
     return created(request, response, issued.endpoint.pk, body)
 
 

@@ -53,8 +53,10 @@ class WebhookEndpointOut(Schema):
 
 
 class WebhookEndpointCreatedOut(WebhookEndpointOut):
-    secret: str = Field(
-        description="The signing secret (whsec_…). Shown only now; verify deliveries with it."
+    secret: str | None = Field(
+        description="The signing secret (whsec_…). Shown only now; verify deliveries with it. "
+        "An idempotent replay of this answer has null here (the secret is never kept in clear "
+        "outside the endpoint's own row)."
     )
 
 
