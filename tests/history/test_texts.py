@@ -27,16 +27,20 @@ def test_fields_are_labelled_and_values_formatted() -> None:
         "cc": ["a@example.com", "b@example.com"],
         "contact_user_id": None,
     }
+    # In reading order, whatever order the database keeps the keys in (_ORDER).
     assert change_fields(stored, editions=EDITIONS) == [
+        ("Active", "No"),
+        ("Period", "1 Jan 2027 – 30 Jun 2027"),
         ("Edition", "Pro"),
         ("User licences", "1,200"),
-        ("Period", "1 Jan 2027 – 30 Jun 2027"),
+        ("Contact user", "—"),
+        ("Copy recipients", "a@example.com, b@example.com"),
         ("Total", "€1,234.50"),
         ("Currency", "EUR"),
-        ("Active", "No"),
-        ("Copy recipients", "a@example.com, b@example.com"),
-        ("Contact user", "—"),
     ]
+    assert change_fields(dict(reversed(stored.items())), editions=EDITIONS) == change_fields(
+        stored, editions=EDITIONS
+    )
 
 
 def test_a_field_without_a_label_keeps_its_stored_name() -> None:
@@ -51,7 +55,7 @@ def test_nested_values_and_one_line() -> None:
         "enabled": True,
     }
     assert one_line(stored) == (
-        "Invoice address: Street Katu 1, Postal code 00100, City Helsinki; Switched on: Yes"
+        "Switched on: Yes; Invoice address: Street Katu 1, Postal code 00100, City Helsinki"
     )
 
 
@@ -156,18 +160,18 @@ def test_an_outbox_destination_is_in_the_readers_language(language: str, expecte
     [
         (
             "en",
-            "E-invoicing: Switched on Yes, E-invoice address 003723456780, "
-            "Operator code 003721291126; Invoice address: Street Katu 1",
+            "Invoice address: Street Katu 1; E-invoicing: Switched on Yes, "
+            "E-invoice address 003723456780, Operator code 003721291126",
         ),
         (
             "nl",
-            "E-facturering: Ingeschakeld Ja, E-factuuradres 003723456780, "
-            "Operatorcode 003721291126; Factuuradres: Straat Katu 1",
+            "Factuuradres: Straat Katu 1; E-facturering: Ingeschakeld Ja, "
+            "E-factuuradres 003723456780, Operatorcode 003721291126",
         ),
         (
             "fi",
-            "Verkkolaskutus: Päällä Kyllä, Verkkolaskuosoite 003723456780, "
-            "Välittäjätunnus 003721291126; Laskutusosoite: Katuosoite Katu 1",
+            "Laskutusosoite: Katuosoite Katu 1; Verkkolaskutus: Päällä Kyllä, "
+            "Verkkolaskuosoite 003723456780, Välittäjätunnus 003721291126",
         ),
     ],
 )
@@ -300,11 +304,11 @@ def test_an_order_line_in_another_form_is_as_stored() -> None:
 @pytest.mark.parametrize(
     ("language", "expected"),
     [
-        ("en", [("Country", "Netherlands"), ("Invoice language", "Finnish"), ("Type", "Direct")]),
-        ("nl", [("Land", "Nederland"), ("Factuurtaal", "Fins"), ("Type", "Direct")]),
+        ("en", [("Type", "Direct"), ("Country", "Netherlands"), ("Invoice language", "Finnish")]),
+        ("nl", [("Type", "Direct"), ("Land", "Nederland"), ("Factuurtaal", "Fins")]),
         (
             "fi",
-            [("Maa", "Alankomaat"), ("Laskun kieli", "suomi"), ("Tyyppi", "Suoraan")],
+            [("Tyyppi", "Suoraan"), ("Maa", "Alankomaat"), ("Laskun kieli", "suomi")],
         ),
     ],
 )
@@ -319,6 +323,6 @@ def test_countries_languages_and_purchase_channels_are_named_in_the_readers_lang
 def test_a_marketplace_channel_and_an_unknown_code_are_shown_as_such() -> None:
     assert change_fields({"type": "marketplace", "country": "Q1", "language": "xx"}) == [
         ("Type", "Partner marketplace"),
-        ("Country", "Q1"),
         ("Language", "xx"),
+        ("Country", "Q1"),
     ]

@@ -199,6 +199,36 @@ FIELD_LABELS: dict[str, Promise] = {
 NESTED_LABELS: dict[tuple[str, str], Promise] = {
     ("e_invoicing", "address"): gettext_lazy("E-invoice address"),
 }
+# The order fields are shown in, as a reader takes them in; fields not named here follow,
+# by name. PostgreSQL keeps JSON objects with their keys sorted its own way (shortest
+# first), so the order the services wrote them in is not kept.
+_ORDER = (
+    # who or what
+    "number", "type", "kind", "email", "name", "prefix", "scopes", "active", "permissions",
+    "language", "admin",
+    # the period and the edition
+    "period", "start", "end", "period_months", "period_end", "next_start", "deadline",
+    "edition", "next_edition", "requested_edition", "request_id", "status", "response",
+    # counts, this period and the next
+    "current", "next", "licenses", "storage_packs", "license",
+    # billing details (an e-invoicing object reads: switched on, address, operator)
+    "contact_user_id", "contact_name", "contact_email", "cc", "enabled", "address", "street",
+    "postal_code", "city", "country", "reference", "invoice_language", "e_invoicing",
+    "operator_code",
+    # documents and their deliveries
+    "issue_date", "due_date", "lines", "net_total", "vat_category", "vat_total", "total",
+    "period_price", "currency", "payment_reference", "order_number", "channel", "destination",
+    "delivery_id",
+    # the organisation
+    "vat_number", "purchase_channel",
+)  # fmt: skip
+_RANK = {key: rank for rank, key in enumerate(_ORDER)}
+
+
+def _in_order(value: dict[str, Any]) -> list[tuple[str, Any]]:
+    return sorted(value.items(), key=lambda item: (_RANK.get(item[0], len(_RANK)), item[0]))
+
+
 _AMOUNTS = frozenset({"total", "net_total", "vat_total", "period_price"})
 _EDITIONS = frozenset({"edition", "next_edition", "requested_edition"})
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -226,7 +256,7 @@ def change_fields(
     currency = value.get("currency") or (references.currency if references else None)
     return [
         (str(FIELD_LABELS.get(key, key)), shown.text(item, key, currency))
-        for key, item in value.items()
+        for key, item in _in_order(value)
     ]
 
 
@@ -254,7 +284,7 @@ class _Shown:
             return ", ".join(
                 f"{NESTED_LABELS.get((key or '', k)) or FIELD_LABELS.get(k, k)} "
                 f"{self.text(v, k, currency)}"
-                for k, v in value.items()
+                for k, v in _in_order(value)
             )
         if isinstance(value, list):
             separator = "; " if key == "lines" else ", "
