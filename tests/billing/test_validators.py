@@ -798,3 +798,11 @@ def test_postal_code_without_a_fixed_format_is_still_single_line_text(
     assert_refused(
         lambda: v.validate_postal_code(typed, "JP", "postal_code"), "postal_code", message
     )
+
+
+def test_every_countrys_example_is_one_of_its_postal_codes_as_written_there() -> None:
+    for country in sorted(v._POSTAL_FORMATS):
+        example = v.postal_code_example(country)
+        assert example is not None
+        assert v.validate_postal_code(example, country) == example, country
+    assert (v.postal_code_example("DE"), v.postal_code_example("JP")) == ("10115", None)

@@ -652,9 +652,11 @@ def validate_country(value: str, field: str = "country") -> str:
 _POSTAL_FORMATS: Final[dict[str, tuple[str, Callable[[str], str], str]]] = {}
 
 
-def _postal(countries: str, pattern: str, write: Callable[[str], str], example: str) -> None:
-    for country in countries.split():
-        _POSTAL_FORMATS[country] = (pattern, write, example)
+def _postal(examples: str, pattern: str, write: Callable[[str], str]) -> None:
+    """``examples``: "FI:00100 DE:10115", a code of each country as it is written there."""
+    for item in examples.split():
+        country, example = item.split(":")
+        _POSTAL_FORMATS[country] = (pattern, write, example.replace("_", " "))
 
 
 def _as_is(code: str) -> str:
@@ -665,28 +667,31 @@ def _split(at: int, separator: str = " ") -> Callable[[str], str]:
     return lambda code: f"{code[:at]}{separator}{code[at:]}"
 
 
-_postal("DE EE ES FI FR HR IT", r"[0-9]{5}", _as_is, "00100")
-_postal("AT BE BG CH CY DK HU LI NO SI", r"[0-9]{4}", _as_is, "1010")
-_postal("LU", r"L?[0-9]{4}", lambda code: code[-4:], "1010")  # also written "L-1010"
-_postal("CZ GR SE SK", r"[0-9]{5}", _split(3), "111 22")
-_postal("IS", r"[0-9]{3}", _as_is, "101")
-_postal("RO", r"[0-9]{6}", _as_is, "010011")
-_postal("PL", r"[0-9]{5}", _split(2, "-"), "00-950")
-_postal("PT", r"[0-9]{7}", _split(4, "-"), "1000-001")
-_postal("LT", r"[0-9]{5}", lambda code: f"LT-{code}", "LT-01100")
-_postal("LV", r"[0-9]{4}", lambda code: f"LV-{code}", "LV-1050")
-_postal("NL", r"[1-9][0-9]{3}(?!SA|SD|SS)[A-Z]{2}", _split(4), "1015 CJ")
-_postal("MT", r"[A-Z]{3}[0-9]{4}", _split(3), "VLT 1117")
-_postal("IE", r"(?:[AC-FHKNPRTV-Y][0-9]{2}|D6W)[0-9AC-FHKNPRTV-Y]{4}", _split(3), "D02 X285")
+_postal("DE:10115 EE:10111 ES:28001 FI:00100 FR:75001 HR:10000 IT:00118", r"[0-9]{5}", _as_is)
 _postal(
-    "GB",
+    "AT:1010 BE:1000 BG:1000 CH:8001 CY:1010 DK:1050 HU:1051 LI:9490 NO:0150 SI:1000",
+    r"[0-9]{4}",
+    _as_is,
+)
+_postal("LU:1009", r"L?[0-9]{4}", lambda code: code[-4:])  # also written "L-1009"
+_postal("CZ:110_00 GR:105_57 SE:111_22 SK:811_01", r"[0-9]{5}", _split(3))
+_postal("IS:101", r"[0-9]{3}", _as_is)
+_postal("RO:010011", r"[0-9]{6}", _as_is)
+_postal("PL:00-950", r"[0-9]{5}", _split(2, "-"))
+_postal("PT:1000-001", r"[0-9]{7}", _split(4, "-"))
+_postal("LT:LT-01100", r"[0-9]{5}", lambda code: f"LT-{code}")
+_postal("LV:LV-1050", r"[0-9]{4}", lambda code: f"LV-{code}")
+_postal("NL:1015_CJ", r"[1-9][0-9]{3}(?!SA|SD|SS)[A-Z]{2}", _split(4))
+_postal("MT:VLT_1117", r"[A-Z]{3}[0-9]{4}", _split(3))
+_postal("IE:D02_X285", r"(?:[AC-FHKNPRTV-Y][0-9]{2}|D6W)[0-9AC-FHKNPRTV-Y]{4}", _split(3))
+_postal(
+    "GB:SW1A_1AA",
     r"(?:[A-PR-UWYZ][0-9][0-9A-HJKPSTUW]?|[A-PR-UWYZ][A-HK-Y][0-9][0-9ABEHMNPRVWXY]?)"
     r"[0-9][ABD-HJLNP-UW-Z]{2}",
     lambda code: f"{code[:-3]} {code[-3:]}",
-    "SW1A 1AA",
 )
-_postal("US", r"[0-9]{5}(?:[0-9]{4})?", lambda c: c if len(c) == 5 else _split(5, "-")(c), "94105")
-_postal("CA", r"[ABCEGHJ-NPRSTVXY][0-9][A-Z][0-9][A-Z][0-9]", _split(3), "K1A 0B1")
+_postal("US:94105", r"[0-9]{5}(?:[0-9]{4})?", lambda c: c if len(c) == 5 else _split(5, "-")(c))
+_postal("CA:K1A_0B1", r"[ABCEGHJ-NPRSTVXY][0-9][A-Z][0-9][A-Z][0-9]", _split(3))
 
 
 def postal_code_example(country: str) -> str | None:
