@@ -47,3 +47,18 @@ def test_entries_read_as_sentences_with_labelled_values_and_the_code_beside(
         "Invoice address Street —, Postal code —, City —, Country Finland",
         "Invoice address Street Testikatu 1, Postal code 00100, City Helsinki, Country Finland",
     ]
+
+
+def test_every_scrolling_table_is_a_labelled_region_the_keyboard_reaches(
+    support_client: Client, org: Any
+) -> None:
+    """On a narrow screen a wide table scrolls inside its frame: the frame takes focus
+    (arrow keys scroll it) and names its table, WCAG 2.1.1 (axe: scrollable-region-focusable)."""
+    set_license_count(organization=org, licenses=12, actor=admin_of(org), now=NOW)
+    html = support_client.get(reverse("backoffice:organization", args=[org.pk])).content.decode()
+    frames = re.findall(r'<div class="table-wrap"[^>]*>', html)
+    assert len(frames) >= 4
+    for frame in frames:
+        assert 'tabindex="0"' in frame and 'role="region"' in frame, frame
+        labelled = re.search(r'aria-labelledby="([a-z-]+)"', frame)
+        assert labelled and f'id="{labelled.group(1)}"' in html, frame
