@@ -328,3 +328,24 @@ def test_org_token_helper_scopes(org: Any) -> None:
 
     org_token(org, ["write"], name="Writer only")
     assert ApiToken.objects.get(name="Writer only").scopes == ["write"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/organizations", {"name": ""}),
+        ("POST", "/webhook-endpoints", {"url": "ftp://x", "events": ["order.paid"]}),
+        ("PATCH", "/webhook-endpoints/00000000-0000-7000-8000-000000000000", {"enabled": "x"}),
+        ("POST", "/clock", {"now": "not a time"}),
+    ],
+)
+def test_a_vendor_call_refuses_other_tokens_before_reading_the_body(
+    api: Api, org: Any, writer: str, vendor: str, method: str, path: str, body: Any
+) -> None:
+    before = changes()
+    refused = api.call(method, path, writer, body)
+    assert (refused.status, refused.code) == (403, "permission_denied")
+    assert refused.body["detail"] == "Only the vendor or its customer service can do this."
+    # The vendor with the same body is told what is wrong with it.
+    assert api.call(method, path, vendor, body).status in (404, 422)
+    assert changes() == before

@@ -98,7 +98,21 @@ class BearerToken(HttpBearer):
         return ApiCaller(token=api_token, actor=_actor_for(api_token), now=now)
 
 
+class VendorToken(BearerToken):
+    """The calls only the vendor makes (provisioning, the organisation list, webhook
+    endpoints, the demo clock): any other token is refused here, before its request body
+    is read, so a caller who may not make the call learns that first (403), not what would
+    be wrong with the body (422). The services check the same again."""
+
+    def __call__(self, request: HttpRequest) -> ApiCaller | None:
+        caller = super().__call__(request)
+        if caller is not None:
+            permissions.require_vendor_or_staff(caller.actor)
+        return caller
+
+
 bearer_token = BearerToken()
+vendor_token = VendorToken()
 
 
 def caller_of(request: HttpRequest) -> ApiCaller:

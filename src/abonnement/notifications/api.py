@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router
 from ninja.responses import Status
 
-from abonnement.config.api_auth import caller_of
+from abonnement.config.api_auth import caller_of, vendor_token
 from abonnement.config.api_common import PageQuery, paginate, patched_fields
 from abonnement.config.api_errors import created, responses, reveal_once
 from abonnement.notifications import services
@@ -24,7 +24,7 @@ from abonnement.notifications.schemas import (
 )
 from abonnement.notifications.selectors import deliveries_of, get_endpoint, webhook_endpoints
 
-router = Router(tags=["Webhooks"])
+router = Router(tags=["Webhooks"], auth=[vendor_token])  # every call here is the vendor's
 
 
 @router.post(

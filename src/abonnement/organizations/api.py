@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router
 
 from abonnement.accounts import permissions
-from abonnement.config.api_auth import caller_of, organization_for
+from abonnement.config.api_auth import caller_of, organization_for, vendor_token
 from abonnement.config.api_common import PageQuery, paginate, patched_fields
 from abonnement.config.api_errors import created, responses
 from abonnement.core.errors import FieldError, ValidationFailed
@@ -33,6 +33,7 @@ router = Router(tags=["Organisations"])
 
 @router.post(
     "/organizations",
+    auth=[vendor_token],
     response=responses({201: OrganizationOut}, write=True),
     summary="Provision an organisation (vendor)",
 )
@@ -64,6 +65,7 @@ def provision_organization(
 
 @router.get(
     "/organizations",
+    auth=[vendor_token],
     response=responses({200: OrganizationList}),
     summary="List organisations (vendor)",
 )

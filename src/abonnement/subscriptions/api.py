@@ -12,7 +12,7 @@ from ninja import Query, Router
 from ninja.responses import Status
 
 from abonnement.accounts import permissions
-from abonnement.config.api_auth import caller_of, organization_for, request_now
+from abonnement.config.api_auth import caller_of, organization_for, request_now, vendor_token
 from abonnement.config.api_common import PageQuery, paginate
 from abonnement.config.api_errors import responses
 from abonnement.core import clock
@@ -189,7 +189,10 @@ def get_clock(request: HttpRequest) -> Any:
 
 
 @clock_router.post(
-    "/clock", response=responses({200: ClockAdvanceOut}, write=True), summary="Move the clock"
+    "/clock",
+    auth=[vendor_token],
+    response=responses({200: ClockAdvanceOut}, write=True),
+    summary="Move the clock",
 )
 def move_clock(request: HttpRequest, payload: ClockIn) -> Any:
     """Forward only (vendor); runs every period transition on the way before it answers."""
