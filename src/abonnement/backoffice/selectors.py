@@ -156,7 +156,7 @@ class OrganizationPage:
         references = stored_references(
             organization_id=self.organization.pk,
             currency=self.organization.currency,
-            entries=self.history.page,
+            page=self.history,
         )
         return entry_rows(self.history, references)
 

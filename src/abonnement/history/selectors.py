@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from uuid import UUID
@@ -29,8 +28,10 @@ class HistoryPage:
 
     page: Page[HistoryEntry]
     kind: str
-    feature_names: dict[str, str]
+    feature_names: dict[str, str]  # code → name in the reader's language
     edition_names: dict[str, str]
+    # The English name order lines were stored with → the name in the reader's language.
+    feature_names_by_name: dict[str, str] = field(default_factory=dict)
 
 
 def history_page(
@@ -39,11 +40,14 @@ def history_page(
     from abonnement.catalog.models import Edition, Feature, localized_names
 
     entries = history_for(organization_id=organization_id, kind=kind)
+    features = list(Feature.objects.all())
+    language = get_language()
     return HistoryPage(
         page=Paginator(entries, per_page).get_page(page),
         kind=kind or "all",
-        feature_names=localized_names(Feature.objects.all()),
+        feature_names=localized_names(features, language),
         edition_names=dict(Edition.objects.values_list("code", "name")),
+        feature_names_by_name={f.name: f.name_in(language) for f in features},
     )
 
 
@@ -63,16 +67,17 @@ class StoredReferences:
 
 
 def stored_references(
-    *, organization_id: UUID, currency: str | None, entries: Iterable[HistoryEntry]
+    *, organization_id: UUID, currency: str | None, page: HistoryPage
 ) -> StoredReferences:
-    """The users and catalogue names ``entries`` refer to: one query for the users, two for
-    the catalogue's names, each only when an entry needs it; never one per entry."""
+    """The users and catalogue names the page's entries refer to: one query for the users
+    and one for the storage packs' names, each only when an entry needs it (the features'
+    names come with the page); never one per entry."""
     from abonnement.accounts.models import User
-    from abonnement.catalog.models import Feature, StoragePack
+    from abonnement.catalog.models import StoragePack
 
     user_ids: set[int] = set()
     orders = False
-    for entry in entries:
+    for entry in page.page:
         for value in (entry.before, entry.after):
             if not isinstance(value, dict):
                 continue
@@ -94,7 +99,7 @@ def stored_references(
     packs: dict[str, str] = {}
     if orders:
         language = get_language()
-        features = {f.name: f.name_in(language) for f in Feature.objects.all()}
+        features = page.feature_names_by_name
         packs = {p.name: p.name_in(language) for p in StoragePack.objects.all()}
     return StoredReferences(currency=currency, users=users, features=features, packs=packs)
 

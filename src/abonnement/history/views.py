@@ -65,7 +65,7 @@ def history(request: HttpRequest, portal: Portal) -> HttpResponse:
         references = stored_references(
             organization_id=portal.organization.pk,
             currency=portal.organization.currency,
-            entries=page.page,
+            page=page,
         )
         context["entries"] = page.page
         context["entry_rows"] = entry_rows(page, references)
