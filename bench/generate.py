@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import random
-import uuid
 from datetime import UTC, date, datetime
 
 from django.db import connection, transaction
@@ -25,6 +24,7 @@ from abonnement.catalog.models import (
     storage_product,
 )
 from abonnement.catalog.selectors import price_book_on
+from abonnement.core.ids import uuid7
 from abonnement.core.periods import PERIOD_MONTHS, Period, add_months, period_at
 from abonnement.organizations.models import Organization
 from abonnement.subscriptions.models import Subscription, SubscriptionAddOn
@@ -81,7 +81,7 @@ def generate_due_subscriptions(
         size = min(chunk, n - made)
         orgs, subs, rows = [], [], []
         for _ in range(size):
-            org_id = uuid.uuid4()
+            org_id = uuid7()  # as provisioning makes them: time-ordered
             edition = editions[rng.randrange(len(editions))]
             months = PERIOD_MONTHS[rng.randrange(4)]
             anchor = rng.randint(1, 31)
