@@ -142,6 +142,24 @@ class TestRollOverSubscriptions:
             HistoryEntry.objects.filter(organization=org, action="period_rolled_over").count() == 3
         )
 
+    def test_batches_claim_in_id_order_whatever_the_period_ends(self, catalog: None) -> None:
+        # Made first, due last by its period end: the claim follows the ids (the order the
+        # rows were written in), so it is renewed first, in a batch of its own.
+        annual = make_organization(
+            period_months=12, start_date=date(2026, 3, 1), admin_email="a@x.example"
+        )
+        monthly = make_organization(
+            period_months=1, start_date=date(2027, 1, 1), admin_email="m@x.example"
+        )
+        result = roll_over_subscriptions(now=datetime(2027, 3, 5, 9, 0, tzinfo=UTC), batch_size=1)
+        assert (result.transitions, result.batches) == (3, 3)
+        first = renewals(annual)[-1]
+        assert (first.period_start, first.period_end) == (date(2027, 3, 1), date(2028, 2, 29))
+        # The monthly one is caught up in the next pass: February, then March.
+        later = [(o.period_start, o.number) for o in renewals(monthly)[1:]]
+        assert [start for start, _ in later] == [date(2027, 2, 1), date(2027, 3, 1)]
+        assert first.number < later[0][1] < later[1][1]
+
     def test_dry_run_counts_and_changes_nothing(self, catalog: None) -> None:
         make_organization(period_months=1, start_date=date(2027, 1, 31), admin_email="m@x.example")
         make_organization(name="B Oy", admin_email="b@x.example")
@@ -358,3 +376,54 @@ class TestAddOnPriceSnapshot:
         roll_over_subscriptions(now=JULY)
         sub = Subscription.objects.get(organization=org)
         assert sub.add_on_prices == {"crm": "16.0000", "scim": "4.0000", "sso": "9.0000"}
+
+
+class TestBatchSql:
+    """The SQL pieces a batch is built from, on the database under test."""
+
+    def test_json_objects_escape_text_and_keep_numbers_and_nulls(self) -> None:
+        import json
+
+        from abonnement.subscriptions.rollover import _Dialect
+
+        d = _Dialect()
+        inner = d.json_object([("start", "%s", "text")], nested=True)
+        sql = d.json_object(
+            [
+                ("period", inner, "object"),
+                ("edition", "%s", "text"),
+                ("licenses", "%s", "number"),
+                ("order_number", "%s", "number"),
+            ]
+        )
+        tricky = 'Pro "Plus" \\ ünïcode – \n end'
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {'CAST(' + sql + ' AS TEXT)' if d.postgres else sql}",
+                ["2027-07-01", tricky, 12, None],
+            )
+            stored = json.loads(cursor.fetchone()[0])
+        assert stored == {
+            "period": {"start": "2027-07-01"},
+            "edition": tricky,
+            "licenses": 12,
+            "order_number": None,
+        }
+
+    @pytest.mark.postgres
+    def test_a_batchs_order_ids_are_uuid7_sharing_their_first_half(self, catalog: None) -> None:
+        import uuid
+
+        if connection.vendor != "postgresql":
+            pytest.skip("PostgreSQL: the SQLite ids are time-ordered hex, not UUIDv7")
+        orgs = [
+            make_organization(period_months=1, start_date=date(2027, 1, 1), admin_email=e)
+            for e in ("a@x.example", "b@x.example", "c@x.example")
+        ]
+        roll_over_subscriptions(now=datetime(2027, 2, 2, 9, 0, tzinfo=UTC), batch_size=2)
+        ids = [renewals(org)[-1].id for org in sorted(orgs, key=lambda o: o.subscription.pk)]
+        assert len(set(ids)) == 3
+        assert {(i.version, i.variant) for i in ids} == {(7, uuid.RFC_4122)}
+        # The first two were one batch: one UUIDv7's first half; the third came later.
+        halves = [i.int >> 64 for i in ids]
+        assert halves[0] == halves[1] < halves[2]

@@ -5,7 +5,8 @@ Contract (PRODUCT.md Rules 1, 2, 5, 7, 8, 9):
 - Each transition moves exactly one period; a subscription that missed several periods is
   caught up period by period (each pass of the loop picks up what is still due).
 - Exactly once: every batch is one transaction that claims its rows with
-  ``FOR NO KEY UPDATE SKIP LOCKED`` (any number of workers may run at once), and the unique
+  ``FOR NO KEY UPDATE SKIP LOCKED`` (any number of workers may run at once) and checks
+  again that each is due (a pass's list of due ids is read at the pass's start), and the unique
   constraint "one renewal order per subscription and period" makes a duplicate impossible.
 - Set-based: Python computes only what SQL cannot — the next period of each distinct
   (period end, length, anchor day) and the prices in force at each distinct new start, a few
@@ -59,6 +60,7 @@ from abonnement.core.actor import Actor
 from abonnement.core.counters import take_numbers
 from abonnement.core.errors import ValidationFailed
 from abonnement.core.events import Event, emit_many, has_listeners
+from abonnement.core.ids import uuid7
 from abonnement.core.models import SimulatedClock
 from abonnement.core.periods import Period, next_period
 from abonnement.features.models import FeatureSwitch
@@ -84,12 +86,12 @@ class _History(NamedTuple):
 
 
 class _Batch(NamedTuple):
-    """What one batch did: transitions, orders, the last (end, id) claimed (None: nothing
-    was left to claim), and the subscriptions it held back for want of a price."""
+    """What one batch did: transitions, orders, the last id claimed (None: nothing was
+    left to claim), and the subscriptions it held back for want of a price."""
 
     rolled: int
     orders: int
-    last: tuple[Any, int] | None
+    last: int | None
     held: dict[int, MissingPrice]
 
 
@@ -213,6 +215,23 @@ class _Tally:
         # Set when a worker fails: the others stop after their current batch, and the
         # error is raised once all have stopped (every committed batch is whole).
         self.failed = threading.Event()
+        # How far the workers of this process have claimed in each pass over the due list,
+        # so that a worker continues after its neighbours' claims instead of stepping over
+        # every row they hold (SKIP LOCKED would skip them, but only after reading them).
+        self.claimed_through: dict[int, int] = {}
+
+    def position(self, pass_number: int, after: int | None) -> int | None:
+        with self.lock:
+            shared = self.claimed_through.get(pass_number)
+        if shared is None:
+            return after
+        return shared if after is None else max(after, shared)
+
+    def claimed(self, pass_number: int, last: int) -> None:
+        with self.lock:
+            self.claimed_through[pass_number] = max(
+                last, self.claimed_through.get(pass_number, last)
+            )
 
     def add(self, rolled: int, orders: int, held: dict[int, MissingPrice]) -> None:
         with self.lock:
@@ -228,25 +247,51 @@ class _Tally:
 def _sweep(*, now: datetime, today: date, size: int, tally: _Tally) -> None:
     """Roll batches until nothing due is left that another worker does not hold.
 
-    Each pass walks the due rows once in (end, id) order, continuing after the last row it
-    claimed, so no claim rescans the index entries of rows already rolled. A subscription
-    that is still due after one transition is picked up by the next pass.
+    Each pass lists the ids due at its start (one scan of the due index) and walks them in
+    id order, continuing after the last row claimed, so no claim reads a row twice. Id
+    order is the order the rows were written in: a batch's subscriptions, organisations,
+    add-ons and their index entries lie on neighbouring pages, so each page is read, dirtied
+    and written to the WAL once per batch rather than once per row (in period-end order the
+    rows of a batch are spread over the whole table: three times the WAL at a million).
+    A subscription that is still due after one transition is picked up by the next pass.
     """
     catalog = _Catalog()
-    after: tuple[Any, int] | None = None
-    rolled_this_pass = 0
+    pass_number = 0
     while not tally.failed.is_set():
         with transaction.atomic(durable=True):
-            batch = _roll_batch(now=now, today=today, catalog=catalog, limit=size, after=after)
-        if batch.last is None:  # the end of a pass
-            # Done when a whole pass rolled nothing: what is left is held for want of a price.
-            if rolled_this_pass == 0:
-                return
-            after, rolled_this_pass = None, 0
-            continue
-        after = batch.last
-        rolled_this_pass += batch.rolled
-        tally.add(batch.rolled, batch.orders, batch.held)
+            _list_due(today)
+        after: int | None = None
+        rolled_this_pass = 0
+        while not tally.failed.is_set():
+            after = tally.position(pass_number, after)
+            with transaction.atomic(durable=True):
+                batch = _roll_batch(now=now, today=today, catalog=catalog, limit=size, after=after)
+            if batch.last is None:  # the end of a pass
+                break
+            after = batch.last
+            tally.claimed(pass_number, after)
+            rolled_this_pass += batch.rolled
+            tally.add(batch.rolled, batch.orders, batch.held)
+        # Done when a whole pass rolled nothing: what is left is held for want of a price.
+        if rolled_this_pass == 0:
+            return
+        pass_number += 1
+
+
+def _list_due(today: date) -> None:
+    """The ids due at the start of a pass, into this connection's ``rollover_due`` (kept
+    across the pass's batch transactions; each batch checks again that its rows are due)."""
+    d = _Dialect()
+    sub = Subscription._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE IF NOT EXISTS rollover_due (id bigint PRIMARY KEY)")
+        cursor.execute("DELETE FROM rollover_due")
+        cursor.execute(
+            f"INSERT INTO rollover_due (id) SELECT id FROM {sub} WHERE current_period_end < %s",
+            [d.param(today)],
+        )
+        if d.postgres:
+            cursor.execute("ANALYZE rollover_due")
 
 
 def _sweep_in_thread(*, now: datetime, today: date, size: int, tally: _Tally) -> None:
@@ -334,17 +379,44 @@ class _Dialect:
         self.price_type = "numeric(14, 4)" if self.postgres else "integer"
         # An amount staged before it is stored: exact decimal, or whole cents on SQLite.
         self.cents_type = "numeric(16, 2)" if self.postgres else "integer"
-        # Time-ordered ids (milliseconds, then 80 random bits, like UUIDv7): new orders land
-        # at the right edge of the primary-key index instead of on random pages.
+        # Time-ordered ids, so that new orders land at the right edge of the primary-key
+        # index instead of on random pages. On PostgreSQL a batch's ids share the first
+        # half of one UUIDv7 (milliseconds, version, counter) and differ in the second: its
+        # 62 random bits plus the subscription's id, which is unique in the batch (about
+        # five times cheaper per row than hashing a random number for each).
         self.new_uuid = (
-            "CAST(lpad(to_hex(CAST(floor(extract(epoch FROM clock_timestamp()) * 1000) "
-            "AS bigint)), 12, '0') || substr(md5(random()::text), 1, 20) AS uuid)"
+            "CAST(%s || to_hex(((%s + b.id) & 4611686018427387903) | -9223372036854775808) AS uuid)"
             if self.postgres
             else "printf('%012x', CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))"
             " || lower(hex(randomblob(10)))"
         )
-        self.json = "jsonb_build_object" if self.postgres else "json_object"
         self.lock = " FOR NO KEY UPDATE OF s SKIP LOCKED" if self.postgres else ""
+
+    def new_uuid_params(self) -> list[Any]:
+        """The parameters of :attr:`new_uuid` for one batch."""
+        if not self.postgres:
+            return []
+        seed = uuid7().int
+        return [f"{seed >> 64:016x}", seed & ((1 << 62) - 1)]
+
+    def json_object(self, fields: Sequence[tuple[str, str, str]], *, nested: bool = False) -> str:
+        """A JSON object of ``(key, SQL expression, kind)`` fields, kind being ``text``,
+        ``number`` (NULL becomes null) or ``object`` (another :meth:`json_object`).
+
+        On PostgreSQL the object is written as text and cast once: a third of the CPU of
+        ``jsonb_build_object`` per row, and the same stored value (jsonb orders its keys
+        itself). Keys are constants; text values are escaped by ``to_json``."""
+        if not self.postgres:
+            return "json_object(" + ", ".join(f"'{k}', {v}" for k, v, _ in fields) + ")"
+        parts = []
+        for key, value, kind in fields:
+            if kind == "text":
+                value = f"CAST(to_json(CAST({value} AS TEXT)) AS TEXT)"
+            elif kind == "number":
+                value = f"COALESCE(CAST({value} AS TEXT), 'null')"
+            parts.append(f"'\"{key}\": ' || {value}")
+        text = "'{' || " + " || ', ' || ".join(parts) + " || '}'"
+        return f"({text})" if nested else f"CAST({text} AS jsonb)"
 
     def price(self, value: Decimal) -> Any:
         """A unit price as stored in the staging tables (ten-thousandths on SQLite)."""
@@ -534,10 +606,10 @@ def _roll_batch(
     catalog: _Catalog,
     limit: int,
     ids: Sequence[int] | None = None,
-    after: tuple[Any, int] | None = None,
+    after: int | None = None,
 ) -> _Batch:
-    """One transition for up to ``limit`` due subscriptions after the ``after`` position
-    (period end, id)."""
+    """One transition for up to ``limit`` due subscriptions: the given ``ids``, or those of
+    :func:`_list_due`'s list after the id ``after``."""
     d = _Dialect()
     _staging(d)
     with _index_probes(d):
@@ -558,16 +630,17 @@ def _index_probes(d: _Dialect) -> Iterator[None]:
     if not d.postgres:
         yield
         return
-    names = ("enable_hashjoin", "enable_mergejoin")
+    knobs = {"enable_hashjoin": "off", "enable_mergejoin": "off", "join_collapse_limit": "1"}
+    reads = ", ".join(["current_setting(%s)"] * len(knobs))
+    writes = ", ".join(["set_config(%s, %s, true)"] * len(knobs))
     with connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting(%s), current_setting(%s)", names)
+        cursor.execute(f"SELECT {reads}", list(knobs))
         before = cursor.fetchone()
-        cursor.execute("SELECT set_config(%s, 'off', true), set_config(%s, 'off', true)", names)
+        cursor.execute(f"SELECT {writes}", [v for item in knobs.items() for v in item])
     yield
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT set_config(%s, %s, true), set_config(%s, %s, true)",
-            [names[0], before[0], names[1], before[1]],
+            f"SELECT {writes}", [v for pair in zip(knobs, before, strict=True) for v in pair]
         )
 
 
@@ -579,7 +652,7 @@ def _roll_claimed(
     catalog: _Catalog,
     limit: int,
     ids: Sequence[int] | None,
-    after: tuple[Any, int] | None,
+    after: int | None,
 ) -> _Batch:
     """The body of :func:`_roll_batch`.
 
@@ -596,16 +669,20 @@ def _roll_claimed(
     edition = Edition._meta.db_table
     feature = Feature._meta.db_table
     pack = StoragePack._meta.db_table
-    only = ""
     params: list[Any] = [d.param(today)]
     if ids is not None:
+        source = f"{sub} s"
         only = f" AND s.id IN ({', '.join(['%s'] * len(ids))})"
+        order = "s.id"
         params += list(ids)
-    if after is not None:
-        only += " AND (s.current_period_end, s.id) > (%s, %s)"
-        params += [after[0], after[1]]
+    else:
+        # From the pass's list of due ids, in id order (the join order is kept as written).
+        source = f"rollover_due q JOIN {sub} s ON s.id = q.id"
+        only = "" if after is None else " AND q.id > %s"
+        order = "q.id"
+        if after is not None:
+            params.append(after)
     with connection.cursor() as cursor:
-        # Claim, in the order of the (end, id) index so a claim reads only due rows.
         cursor.execute(
             f"""INSERT INTO rollover_claim (id, organization_id, currency, months, anchor,
                 old_start, old_end, edition_id, new_edition_id, licenses, licenses_next,
@@ -614,22 +691,16 @@ def _roll_claimed(
                 s.current_period_start, s.current_period_end, s.edition_id,
                 COALESCE(s.next_edition_id, s.edition_id), s.licenses, s.licenses_next,
                 s.storage_pack_id, s.storage_packs, s.storage_packs_next
-            FROM {sub} s JOIN {org} o ON o.id = s.organization_id
+            FROM {source} JOIN {org} o ON o.id = s.organization_id
             WHERE s.current_period_end < %s{only}
-            ORDER BY s.current_period_end, s.id LIMIT {int(limit)}{d.lock}""",
+            ORDER BY {order} LIMIT {int(limit)}{d.lock}""",
             params,
         )
         claimed = cursor.rowcount
         if claimed <= 0:
             return _Batch(0, 0, None, {})
-        cursor.execute(
-            "SELECT old_end, id FROM rollover_claim ORDER BY old_end DESC, id DESC LIMIT 1"
-        )
-        last_end, last_id = cursor.fetchone()
-        if d.postgres:
-            # Autovacuum never analyses temporary tables: without this the planner guesses
-            # the claim's size and may drive a join from the big table instead of from it.
-            cursor.execute("ANALYZE rollover_claim")
+        cursor.execute("SELECT MAX(id) FROM rollover_claim")
+        last_id = int(cursor.fetchone()[0])
         cursor.execute(
             "SELECT DISTINCT old_end, months, anchor, new_edition_id, currency, pack_id "
             "FROM rollover_claim"
@@ -638,7 +709,7 @@ def _roll_claimed(
     held = _hold_unpriced(_price_groups(groups, d, catalog))
     claimed -= len(held)
     if not claimed:
-        return _Batch(0, 0, (last_end, last_id), held)
+        return _Batch(0, 0, last_id, held)
 
     actor = Actor.system(gettext_noop("Period rollover"))  # translated where it is shown
     months_text = "CASE WHEN c.months = 1 THEN ' month' ELSE ' months' END"
@@ -649,8 +720,9 @@ def _roll_claimed(
             f"""INSERT INTO rollover_claim_add_on (subscription_id, add_on_id, code, name,
                 price, amount)
             SELECT c.id, a.id, f.code, f.name, ap.price, {d.cents("c.months", "ap.price")}
-            FROM rollover_claim c {_PERIOD}
+            FROM rollover_claim c
             JOIN {add_on} a ON a.subscription_id = c.id AND a.in_next
+            {_PERIOD}
             JOIN rollover_add_on ap ON ap.price_list_id = p.price_list_id
                 AND ap.edition_id = c.new_edition_id AND ap.currency = c.currency
                 AND ap.feature_id = a.feature_id
@@ -661,7 +733,7 @@ def _roll_claimed(
         held.update(unpriced_add_ons)
         claimed -= len(unpriced_add_ons)
         if not claimed:
-            return _Batch(0, 0, (last_end, last_id), held)
+            return _Batch(0, 0, last_id, held)
     with connection.cursor() as cursor:
         add_on_total = (
             "(SELECT SUM(x.amount) FROM rollover_claim_add_on x WHERE x.subscription_id = c.id)"
@@ -690,7 +762,8 @@ def _roll_claimed(
                     u.license_price, u.storage_price, u.add_on_prices,
                     {add_on_total} AS add_on_total
                 FROM rollover_claim c {_PERIOD} {_UNIT}
-            ) b"""
+            ) b""",
+            d.new_uuid_params() or None,
         )
         if cursor.rowcount != claimed:
             raise RuntimeError("a claimed subscription has no next period or no price")
@@ -730,7 +803,7 @@ def _roll_claimed(
                 'add_on:' || x.code,
                 'Add-on, ' || x.name || ' × ' || CAST(c.months AS TEXT) || {months_text},
                 c.months, {d.unit("x.price")}, {d.money("x.amount")}, c.new_start, c.new_end
-            FROM rollover_claim_add_on x JOIN rollover_batch c ON c.id = x.subscription_id"""
+            FROM rollover_batch c JOIN rollover_claim_add_on x ON x.subscription_id = c.id"""
         )
         # Add-ons: those the next period pays for carry on at the new price; the rest end.
         # A row already current at that price is left as it is (no new row version).
@@ -800,19 +873,36 @@ def _roll_claimed(
         )
         if cursor.rowcount != order_count:
             raise RuntimeError("renewal orders do not match the claimed subscriptions")
-        period_json = f"{d.json}('start', CAST({{0}} AS TEXT), 'end', CAST({{1}} AS TEXT))"
+
+        def period_json(start: str, end: str) -> str:
+            return d.json_object([("start", start, "text"), ("end", end, "text")], nested=True)
+
+        before_json = d.json_object(
+            [
+                ("period", period_json("c.old_start", "c.old_end"), "object"),
+                ("edition", "eo.code", "text"),
+                ("licenses", "c.licenses", "number"),
+                ("storage_packs", "c.packs", "number"),
+            ]
+        )
+        after_json = d.json_object(
+            [
+                ("period", period_json("c.new_start", "c.new_end"), "object"),
+                ("edition", "en.code", "text"),
+                ("licenses", "c.licenses_next", "number"),
+                ("storage_packs", "c.packs_next", "number"),
+                ("total", d.money_text(d.money("COALESCE(c.total, 0)")), "text"),
+                ("currency", "c.currency", "text"),
+                ("order_number", "r.number", "number"),
+            ]
+        )
         cursor.execute(
             f"""INSERT INTO {history} (organization_id, at, actor_type, actor_name, channel,
                 kind, action, subject, before, after, reason)
             SELECT c.organization_id, %s, %s, %s, %s, 'period', 'period_rolled_over',
                 CAST(c.new_start AS TEXT) || '–' || CAST(c.new_end AS TEXT),
-                {d.json}('period', {period_json.format("c.old_start", "c.old_end")},
-                    'edition', eo.code, 'licenses', c.licenses, 'storage_packs', c.packs),
-                {d.json}('period', {period_json.format("c.new_start", "c.new_end")},
-                    'edition', en.code, 'licenses', c.licenses_next,
-                    'storage_packs', c.packs_next,
-                    'total', {d.money_text(d.money("COALESCE(c.total, 0)"))},
-                    'currency', c.currency, 'order_number', r.number),
+                {before_json},
+                {after_json},
                 ''
             FROM rollover_batch c
             JOIN {edition} eo ON eo.id = c.edition_id
@@ -854,7 +944,7 @@ def _roll_claimed(
             )
             for e in entries
         )
-    return _Batch(claimed, order_count, (last_end, last_id), held)
+    return _Batch(claimed, order_count, last_id, held)
 
 
 def _hold_unpriced_add_ons() -> dict[int, MissingPrice]:
