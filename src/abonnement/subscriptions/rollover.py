@@ -625,7 +625,10 @@ def _index_probes(d: _Dialect) -> Iterator[None]:
     A batch touches a few thousand rows of tables that hold millions; the planner, which
     cannot know how small the scratch tables are at each step, would otherwise sometimes
     scan a whole table into a hash, and a rollover of N subscriptions would cost N²/batch.
-    The settings are local to the transaction and restored when the batch is done.
+    So hash and merge joins are off, and each statement's joins run in the order written,
+    driving from the staged rows (without statistics on the scratch tables the planner had
+    driven the add-on claim from the price table, reading every price for every row). The
+    settings are local to the transaction and restored when the batch is done.
     """
     if not d.postgres:
         yield
