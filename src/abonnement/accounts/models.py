@@ -56,6 +56,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     language = models.CharField(max_length=5, blank=True, default="")
     date_joined = models.DateTimeField(auto_now_add=True)
+    # When the latest invitation (a link to choose a password) was sent; null if never.
+    # ``last_login`` (Django's) is the last sign-in, written from the business clock.
+    invited_at = models.DateTimeField(null=True, blank=True)
+    # Part of every session's auth hash: raising it ends all the user's sessions at once
+    # (deactivation, password change or reset) without finding them in the session store.
+    session_generation = models.PositiveIntegerField(default=0)
 
     objects = UserManager()
 
@@ -75,6 +81,17 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.display_name
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        """Django's hash of the password, salted with the session generation as well."""
+        from django.utils.crypto import salted_hmac
+
+        return salted_hmac(
+            "abonnement.accounts.User.session_auth_hash",
+            f"{self.password}:{self.session_generation}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
     @property
     def display_name(self) -> str:
@@ -135,3 +152,27 @@ class SignInFailures(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.failures} until {self.window_ends:%Y-%m-%d %H:%M}"
+
+
+class PortalSession(models.Model):
+    """A single-use link the vendor's product makes to send a signed-in user into the portal.
+
+    Only the SHA-256 of the secret is stored; the link is the secret. Redeeming it marks
+    ``used_at`` in one conditional UPDATE, so of two parallel redemptions exactly one wins.
+    """
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    organization = models.ForeignKey(
+        "organizations.Organization", on_delete=models.CASCADE, related_name="portal_sessions"
+    )
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="portal_sessions")
+    section = models.CharField(max_length=20, default="overview")
+    language = models.CharField(max_length=5, blank=True, default="")
+    return_url = models.CharField(max_length=2000, blank=True, default="")
+    created_by = models.CharField(max_length=200)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"portal session for {self.user_id} until {self.expires_at:%Y-%m-%d %H:%M}"

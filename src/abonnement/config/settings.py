@@ -180,6 +180,11 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 
+# The longest-lived password link (an invitation, 7 days); each kind checks its own lifetime
+# (accounts/tokens.py: a reset link lasts 1 hour).
+PASSWORD_RESET_TIMEOUT = 7 * 24 * 60 * 60
+
+
 def _caches(url: str) -> dict[str, dict[str, object]]:
     """ABONNEMENT_CACHE_URL: Django's cache, where the API's per-token request counters live
     (failed sign-ins are counted in the database, exactly, whatever the cache).
