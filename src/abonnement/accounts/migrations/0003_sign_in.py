@@ -6,37 +6,55 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_sign_in_failures'),
-        ('organizations', '0002_time_ordered_ids'),
+        ("accounts", "0002_sign_in_failures"),
+        ("organizations", "0002_time_ordered_ids"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='user',
-            name='invited_at',
+            model_name="user",
+            name="invited_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='user',
-            name='session_generation',
+            model_name="user",
+            name="session_generation",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.CreateModel(
-            name='PortalSession',
+            name="PortalSession",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('token_hash', models.CharField(max_length=64, unique=True)),
-                ('section', models.CharField(default='overview', max_length=20)),
-                ('language', models.CharField(blank=True, default='', max_length=5)),
-                ('return_url', models.CharField(blank=True, default='', max_length=2000)),
-                ('created_by', models.CharField(max_length=200)),
-                ('created_at', models.DateTimeField()),
-                ('expires_at', models.DateTimeField()),
-                ('used_at', models.DateTimeField(blank=True, null=True)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='portal_sessions', to='organizations.organization')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='portal_sessions', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("token_hash", models.CharField(max_length=64, unique=True)),
+                ("section", models.CharField(default="overview", max_length=20)),
+                ("language", models.CharField(blank=True, default="", max_length=5)),
+                ("return_url", models.CharField(blank=True, default="", max_length=2000)),
+                ("created_by", models.CharField(max_length=200)),
+                ("created_at", models.DateTimeField()),
+                ("expires_at", models.DateTimeField()),
+                ("used_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="portal_sessions",
+                        to="organizations.organization",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="portal_sessions",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
     ]
