@@ -53,6 +53,9 @@ ALLOWED_HOSTS = [
     for h in os.environ.get("ABONNEMENT_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
     if h.strip()
 ]
+# Where people reach this installation: links in e-mails (invitations, password resets) and
+# the portal-session links the API hands out start with it.
+PUBLIC_URL = os.environ.get("ABONNEMENT_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in os.environ.get("ABONNEMENT_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
 ]
