@@ -26,6 +26,9 @@ def test_users_are_listed_newest_first_and_filtered(api: Api, org: Any, writer: 
                 "name": "Bea",
                 "active": False,
                 "permissions": [],
+                # Created over the API with the default ``invite``: invited, never signed in.
+                "invited_at": "2027-01-15T10:00:00Z",
+                "last_sign_in_at": None,
             },
             {
                 "id": str(admin.pk),
@@ -33,6 +36,8 @@ def test_users_are_listed_newest_first_and_filtered(api: Api, org: Any, writer: 
                 "name": "Anna Admin",
                 "active": True,
                 "permissions": ["manage_subscription", "manage_users"],
+                "invited_at": None,
+                "last_sign_in_at": None,
             },
         ],
         "next_cursor": None,

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router
 from ninja.responses import Status
 
-from abonnement.accounts import services
+from abonnement.accounts import passwords, services
 from abonnement.accounts.models import Permission
 from abonnement.accounts.schemas import (
     DeactivateIn,
@@ -64,7 +64,8 @@ def list_users(
 def create_user(
     request: HttpRequest, response: HttpResponse, org: str, payload: UserCreateIn
 ) -> Any:
-    """Needs a free licence, or ``buy_license`` (and the subscription permission)."""
+    """Needs a free licence, or ``buy_license`` (and the subscription permission). Unless
+    ``invite`` is false, the user is e-mailed an invitation to choose a password."""
     caller, organization = organization_for(request, org)
     change = services.create_user(
         organization=organization,
@@ -72,6 +73,7 @@ def create_user(
         name=payload.name,
         permissions_granted=list(payload.permissions),
         buy_license=payload.buy_license,
+        invite=payload.invite,
         actor=caller.actor,
         now=caller.now,
     )
@@ -142,6 +144,21 @@ def reactivate_user(request: HttpRequest, org: str, user: str, payload: Reactiva
         now=caller.now,
     )
     return {"user": user_out(change.user), "order": order_or_none(change.order)}
+
+
+@router.post(
+    "/organizations/{org}/users/{user}/invite",
+    response=responses({200: UserOut}, write=True),
+    summary="Send a user an invitation again",
+)
+def invite_user(request: HttpRequest, org: str, user: str) -> Any:
+    """E-mails a new link to choose a password (valid 7 days); any earlier invitation link
+    stops working. ``409 user_inactive`` for a deactivated user."""
+    caller, organization = organization_for(request, org)
+    invitation = passwords.send_invitation(
+        organization=organization, user_id=user, actor=caller.actor, now=caller.now
+    )
+    return user_out(invitation.user)
 
 
 @tokens.post(

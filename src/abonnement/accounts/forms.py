@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -39,35 +38,24 @@ class SignInForm(AuthenticationForm):
         self.fields["password"].label = _("Password")
 
     def _address(self) -> str:
-        """The client's address: the peer's, or behind ``TRUSTED_PROXIES`` reverse proxies
-        the one the outermost of them saw (the last entries of X-Forwarded-For are the
-        proxies' own additions; anything before them the client could have written)."""
-        if self.request is None:
-            return ""
-        meta = self.request.META
-        proxies = settings.TRUSTED_PROXIES
-        if proxies:
-            forwarded = [a.strip() for a in meta.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-            forwarded = [a for a in forwarded if a]
-            if len(forwarded) >= proxies:
-                return forwarded[-proxies]
-        return str(meta.get("REMOTE_ADDR", ""))
+        return "" if self.request is None else ratelimit.client_address(self.request)
 
     def clean(self) -> dict[str, Any]:
         email = str(self.cleaned_data.get("username") or "")
+        if not email or not self.cleaned_data.get("password"):
+            return super().clean()  # a missing field is reported by the field; no check
         address = self._address()
-        if ratelimit.is_limited(email=email, address=address):
+        # Reserve the attempt before the password is checked: over the limit, no check at
+        # all, however many guesses arrive at once.
+        if not ratelimit.reserve_attempt(email=email, address=address):
             raise ValidationError(
                 self.error_messages["rate_limited"],
                 code="rate_limited",
                 params={"minutes": ratelimit.window_minutes()},
             )
-        try:
-            cleaned = super().clean()
-        except ValidationError:
-            ratelimit.record_failure(email=email, address=address)
-            raise
-        ratelimit.clear_account(email=email)
+        cleaned = super().clean()  # a failure keeps the reservation: it is the failure
+        if self.user_cache is not None:
+            ratelimit.release_attempt(email=email, address=address)
         return cleaned
 
 
@@ -98,6 +86,12 @@ class UserForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     buy_license = forms.BooleanField(label=_("Buy one user licence"), required=False)
+    invite = forms.BooleanField(
+        label=_("Send an invitation by e-mail"),
+        required=False,
+        initial=True,
+        help_text=_("A link to choose a password, valid for 7 days."),
+    )
 
 
 class UserEditForm(forms.Form):
@@ -135,4 +129,36 @@ class TokenForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         initial=["read"],
         error_messages={"required": _("Choose read, write or both.")},
+    )
+
+
+class PasswordResetRequestForm(forms.Form):
+    email = forms.EmailField(
+        label=_("E-mail address"),
+        max_length=254,
+        error_messages={
+            "required": _("Enter your e-mail address."),
+            "invalid": _("Enter an e-mail address such as name@example.com."),
+        },
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+    )
+
+
+class ChoosePasswordForm(forms.Form):
+    """Only parsing: the service applies the password validators and compares the two."""
+
+    password = forms.CharField(
+        label=_("New password"),
+        required=False,
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password", "autofocus": True}),
+        help_text=_("At least 10 characters, not only digits, and not a common password."),
+    )
+    password_again = forms.CharField(
+        label=_("The same password again"),
+        required=False,
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )

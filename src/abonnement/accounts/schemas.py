@@ -22,6 +22,10 @@ class UserOut(Schema):
     name: str
     active: bool
     permissions: list[PermissionName]
+    invited_at: datetime | None = Field(
+        description="When the latest invitation (a link to choose a password) was sent."
+    )
+    last_sign_in_at: datetime | None = Field(description="The user's latest sign-in.")
 
 
 class UserList(Schema):
@@ -36,6 +40,8 @@ def user_out(user: User) -> dict[str, Any]:
         "name": user.name,
         "active": user.is_active,
         "permissions": user.permissions,
+        "invited_at": user.invited_at,
+        "last_sign_in_at": user.last_login,
     }
 
 
@@ -46,6 +52,10 @@ class UserCreateIn(ApiInput):
     buy_license: StrictBool = Field(
         default=False,
         description="Buy a licence when none is free (needs manage_subscription).",
+    )
+    invite: StrictBool = Field(
+        default=True,
+        description="E-mail the user an invitation (a link to choose a password, valid 7 days).",
     )
 
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_noop
 
 from abonnement.accounts import permissions
 from abonnement.accounts.models import ApiToken, Permission, User
+from abonnement.accounts.passwords import invite_locked
 from abonnement.core.actor import Actor
 from abonnement.core.errors import FieldErrors, NotFound, PermissionDenied, ValidationFailed
 from abonnement.core.events import Event, emit
@@ -123,8 +124,10 @@ def create_user(
     actor: Actor,
     now: datetime,
     password: str | None = None,
+    invite: bool = False,
 ) -> UserChange:
-    """Create an active user; needs a free licence or buys one (Rule 4)."""
+    """Create an active user; needs a free licence or buys one (Rule 4). With ``invite``
+    the user is e-mailed a link to choose a password (after commit)."""
     # Before the duplicate-e-mail check: outsiders must not learn which addresses exist.
     permissions.require(actor, organization, Permission.MANAGE_USERS)
     errors = FieldErrors()
@@ -182,6 +185,8 @@ def create_user(
         after=_user_snapshot(user),
         reason=f"Order {order.number}" if order else "",
     )
+    if invite:
+        invite_locked(user=user, actor=actor, now=now)
     emit(Event("user.activated", str(organization.pk), {"user_id": str(user.pk)}, at=now))
     return UserChange(user, order, kept)
 
@@ -202,7 +207,9 @@ def deactivate_user(
         raise LastSubscriptionAdmin()
     before = _user_snapshot(user)
     user.is_active = False
-    user.save(update_fields=["is_active"])
+    # Ends every session of the user at once; reactivating does not bring them back.
+    user.session_generation += 1
+    user.save(update_fields=["is_active", "session_generation"])
     if license == "remove":
         subscription_services.remove_license_next_period_locked(
             subscription=subscription, actor=actor, now=now

@@ -5,15 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.views import LoginView, LogoutView, PasswordChangeView
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import translation
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from abonnement.accounts import selectors, services
+from abonnement.accounts import passwords, selectors, services
 from abonnement.accounts.forms import (
     DeactivateForm,
     ProfileForm,
@@ -27,7 +29,8 @@ from abonnement.accounts.models import Permission
 from abonnement.accounts.portal import Portal, add_domain_error, portal_page
 from abonnement.billing.selectors import is_billing_contact
 from abonnement.core import clock
-from abonnement.core.errors import DomainError
+from abonnement.core.actor import Actor
+from abonnement.core.errors import DomainError, NotFound
 from abonnement.core.templatetags.portal import money, number
 
 # --------------------------------------------------------------------------- sign-in
@@ -54,9 +57,17 @@ class PasswordView(PasswordChangeView):
     success_url = reverse_lazy("portal:profile")
 
     def form_valid(self, form: Any) -> HttpResponse:
-        response = super().form_valid(form)
+        # The form checked the old password and the validators; the service saves the new
+        # one and ends every session of the user, then this one is kept.
+        user = passwords.change_password(
+            user_id=form.user.pk,
+            password=form.cleaned_data["new_password1"],
+            actor=Actor.portal(form.user),
+            now=clock.now(),
+        )
+        update_session_auth_hash(self.request, user)
         messages.success(self.request, _("Your password has been changed."))
-        return response
+        return HttpResponseRedirect(self.get_success_url())
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -138,17 +149,19 @@ def user_new(request: HttpRequest, portal: Portal) -> HttpResponse:
                 name=form.cleaned_data["name"],
                 permissions_granted=form.cleaned_data["permissions"],
                 buy_license=form.cleaned_data["buy_license"],
+                invite=form.cleaned_data["invite"],
                 actor=portal.actor,
                 now=clock.now(),
             )
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            _user_saved_message(
-                request,
-                change,
-                _("%(name)s has been added.") % {"name": change.user.display_name},
-            )
+            text = _("%(name)s has been added.") % {"name": change.user.display_name}
+            if form.cleaned_data["invite"]:
+                text += " " + _("An invitation is on its way to %(email)s.") % {
+                    "email": change.user.email
+                }
+            _user_saved_message(request, change, text)
             return redirect("portal:users")
     offer = selectors.license_offer(
         organization=portal.organization, actor=portal.actor, now=clock.now()
@@ -242,6 +255,37 @@ def user_deactivate(request: HttpRequest, portal: Portal, user_id: int) -> HttpR
             ),
         },
     )
+
+
+@require_POST
+@portal_page(Permission.MANAGE_USERS)
+def user_invite(request: HttpRequest, portal: Portal, user_id: int) -> HttpResponse:
+    """Resend the invitation (the earlier link stops working)."""
+    try:
+        invitation = passwords.send_invitation(
+            organization=portal.organization,
+            user_id=user_id,
+            actor=portal.actor,
+            now=clock.now(),
+        )
+    except NotFound:
+        raise
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            _("A new invitation is on its way to %(email)s. The earlier link no longer works.")
+            % {"email": invitation.user.email},
+        )
+    return redirect(_users_return(request))
+
+
+def _users_return(request: HttpRequest) -> str:
+    """Back to the user list as it was (search, filter, page)."""
+    kept = {key: request.POST.get(key, "")[:200] for key in ("q", "status", "page")}
+    query = urlencode({key: value for key, value in kept.items() if value})
+    return reverse("portal:users") + (f"?{query}" if query else "")
 
 
 @portal_page(Permission.MANAGE_USERS)

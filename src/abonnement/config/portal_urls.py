@@ -3,6 +3,7 @@
 from django.urls import path
 
 from abonnement.accounts import views as accounts
+from abonnement.accounts import views_passwords as password_links
 from abonnement.billing import views as billing
 from abonnement.features import views as features
 from abonnement.feedback import views as feedback
@@ -18,6 +19,18 @@ urlpatterns = [
     path("sign-in/", accounts.SignInView.as_view(), name="sign_in"),
     path("sign-out/", accounts.SignOutView.as_view(), name="sign_out"),
     path("account/password/", accounts.PasswordView.as_view(), name="password"),
+    path("account/welcome/<uidb64>/<token>/", password_links.invitation, name="invitation"),
+    path("account/forgot-password/", password_links.password_reset, name="password_reset"),
+    path(
+        "account/forgot-password/sent/",
+        password_links.password_reset_sent,
+        name="password_reset_sent",
+    ),
+    path(
+        "account/reset/<uidb64>/<token>/",
+        password_links.password_reset_confirm,
+        name="password_reset_confirm",
+    ),
     path("account/profile/", accounts.profile, name="profile"),
     path("settings/", accounts.settings_index, name="settings"),
     # Settings › Miscellaneous › Subscription
@@ -79,6 +92,7 @@ urlpatterns = [
         accounts.user_reactivate,
         name="user_reactivate",
     ),
+    path("settings/users/<int:user_id>/invite/", accounts.user_invite, name="user_invite"),
     path("settings/company/", organizations.company_settings, name="company"),
     path("settings/api-tokens/", accounts.token_list, name="tokens"),
     path("settings/api-tokens/<int:token_id>/revoke/", accounts.token_revoke, name="token_revoke"),

@@ -41,7 +41,8 @@ def provision_organization(
     request: HttpRequest, response: HttpResponse, payload: OrganizationCreateIn
 ) -> Any:
     """The organisation, its administrator (active, both permissions, one licence), its
-    subscription and the first period's order."""
+    subscription and the first period's order. Unless ``admin.invite`` is false, the
+    administrator is e-mailed an invitation: a link to choose a password, valid 7 days."""
     caller = caller_of(request)
     channel = payload.purchase_channel.model_dump() if payload.purchase_channel else None
     organization = services.provision_organization(
@@ -57,6 +58,7 @@ def provision_organization(
         purchase_channel=channel,
         admin_email=payload.admin.email,
         admin_name=payload.admin.name,
+        admin_invite=payload.admin.invite,
         actor=caller.actor,
         now=caller.now,
     )

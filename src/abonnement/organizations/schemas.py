@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from ninja import Schema
-from pydantic import Field, StrictInt
+from pydantic import Field, StrictBool, StrictInt
 
 from abonnement.core.schemas import ApiInput, Omitted
 from abonnement.organizations.models import Organization, VatNumberChange
@@ -66,6 +66,11 @@ class PurchaseChannelIn(ApiInput):
 class AdminIn(ApiInput):
     email: str
     name: str
+    invite: StrictBool = Field(
+        default=True,
+        description="E-mail the administrator an invitation (a link to choose a password, "
+        "valid 7 days).",
+    )
 
 
 class OrganizationCreateIn(ApiInput):

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from abonnement.accounts import permissions
 from abonnement.accounts.models import Permission, User
+from abonnement.accounts.passwords import invite_locked
 from abonnement.billing.validators import (
     clean_text,
     validate_country,
@@ -104,8 +105,12 @@ def provision_organization(
     actor: Actor,
     now: datetime,
     admin_password: str | None = None,
+    admin_invite: bool = False,
 ) -> Organization:
-    """Create a customer: organisation, administrator, subscription and its first order."""
+    """Create a customer: organisation, administrator, subscription and its first order.
+
+    With ``admin_invite`` the administrator is e-mailed a link to choose a password (after
+    commit), in the organisation's language unless they chose their own."""
     from abonnement.subscriptions.services import create_subscription_locked
 
     permissions.require_vendor_or_staff(actor, billing_role=True)
@@ -253,6 +258,8 @@ def provision_organization(
             "admin": clean_email,
         },
     )
+    if admin_invite:
+        invite_locked(user=admin, actor=actor, now=now)
     emit(Event("organization.created", str(organization.pk), {}, at=now))
     return organization
 
