@@ -15,7 +15,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from abonnement.accounts import passwords, selectors, services
+from abonnement.accounts import passwords, selectors, services, sso
 from abonnement.accounts.forms import (
     DeactivateForm,
     ProfileForm,
@@ -40,6 +40,12 @@ class SignInView(LoginView):
     template_name = "accounts/sign_in.html"
     authentication_form = SignInForm
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        # "Sign in with <provider>" shows only when single sign-on is configured.
+        context["single_sign_on"] = sso.provider_name() if sso.is_enabled() else ""
+        return context
 
     def form_invalid(self, form: Any) -> HttpResponse:
         response = super().form_invalid(form)

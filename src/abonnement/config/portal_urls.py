@@ -4,6 +4,7 @@ from django.urls import path
 
 from abonnement.accounts import views as accounts
 from abonnement.accounts import views_passwords as password_links
+from abonnement.accounts import views_sso as sso
 from abonnement.billing import views as billing
 from abonnement.features import views as features
 from abonnement.feedback import views as feedback
@@ -17,6 +18,8 @@ app_name = "portal"
 urlpatterns = [
     path("", accounts.home, name="home"),
     path("sign-in/", accounts.SignInView.as_view(), name="sign_in"),
+    path("sign-in/sso/", sso.sso_start, name="sso_start"),
+    path("sign-in/sso/callback/", sso.sso_callback, name="sso_callback"),
     path("sign-out/", accounts.SignOutView.as_view(), name="sign_out"),
     path("account/password/", accounts.PasswordView.as_view(), name="password"),
     path("account/welcome/<uidb64>/<token>/", password_links.invitation, name="invitation"),

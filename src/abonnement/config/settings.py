@@ -225,6 +225,22 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
 SIMULATED_CLOCK = _env_bool("ABONNEMENT_SIMULATED_CLOCK", False)
 
+# Single sign-on with OpenID Connect (accounts/sso.py), on when the issuer, client id and
+# secret are all set. The provider's discovery document is read at the first sign-in, not
+# here. The issuer must be https (plain http only on this machine, for trying it out).
+OIDC_ISSUER = os.environ.get("ABONNEMENT_OIDC_ISSUER", "").strip()
+OIDC_CLIENT_ID = os.environ.get("ABONNEMENT_OIDC_CLIENT_ID", "").strip()
+OIDC_CLIENT_SECRET = os.environ.get("ABONNEMENT_OIDC_CLIENT_SECRET", "").strip()
+# The button says "Sign in with <name>"; empty: a translated "single sign-on".
+OIDC_NAME = os.environ.get("ABONNEMENT_OIDC_NAME", "").strip()
+OIDC_ENABLED = bool(OIDC_ISSUER and OIDC_CLIENT_ID and OIDC_CLIENT_SECRET)
+if OIDC_ISSUER and not OIDC_ISSUER.startswith(
+    ("https://", "http://localhost:", "http://127.0.0.1:", "http://[::1]:")
+):
+    raise ImproperlyConfigured(
+        f"ABONNEMENT_OIDC_ISSUER must be an https:// address, not {OIDC_ISSUER!r}."
+    )
+
 # Without an SMTP server (the demo), each e-mail is written as a file under data/mail/.
 EMAIL_BACKEND = os.environ.get(
     "ABONNEMENT_EMAIL_BACKEND",
