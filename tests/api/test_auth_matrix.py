@@ -135,6 +135,7 @@ OPS = [
     Op("PATCH", IN_ORG + "/users/{user}", OWN, 200, {"name": "Carl Carlsson"}),
     Op("POST", IN_ORG + "/users/{user}/deactivate", OWN, 200, {"license": "keep"}),
     Op("POST", IN_ORG + "/users/{user}/reactivate", OWN, 200, {}, prepare=deactivate_carl),
+    Op("POST", IN_ORG + "/portal-sessions", VENDOR_ONLY, 201, {"email": "carl@testi.example"}),
     Op("POST", IN_ORG + "/users/{user}/invite", OWN, 200),
     Op("GET", IN_ORG + "/features", OWN, 200, scope="read"),
     Op("PUT", IN_ORG + "/features/sso", OWN, 200, {"enabled": True}),

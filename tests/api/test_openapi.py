@@ -74,6 +74,8 @@ CONTRACT = {
     ("POST", "/api/v1/webhook-endpoints"),
     ("GET", "/api/v1/webhook-endpoints"),
     ("DELETE", "/api/v1/webhook-endpoints/{id}"),
+    # From ../shared/API-next.md, "Sign-in and embedding".
+    ("POST", ORG + "/portal-sessions"),
 }
 
 

@@ -9,10 +9,12 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router
 from ninja.responses import Status
 
-from abonnement.accounts import passwords, services
+from abonnement.accounts import passwords, permissions, portal_sessions, services
 from abonnement.accounts.models import Permission
 from abonnement.accounts.schemas import (
     DeactivateIn,
+    PortalSessionIn,
+    PortalSessionOut,
     ReactivateIn,
     TokenCreatedOut,
     TokenCreateIn,
@@ -27,15 +29,23 @@ from abonnement.accounts.schemas import (
     user_out,
 )
 from abonnement.accounts.selectors import get_user, organization_tokens, users_of
-from abonnement.config.api_auth import organization_for, require_any_permission
+from abonnement.config.api_auth import (
+    ApiCaller,
+    BearerToken,
+    organization_for,
+    require_any_permission,
+)
 from abonnement.config.api_common import PageQuery, paginate, patched_fields, whole_list
 from abonnement.config.api_errors import created, responses, reveal_once
 from abonnement.core.errors import NotFound
 from abonnement.orders.schemas import order_or_none
+from abonnement.organizations.selectors import get_organization
 
 router = Router(tags=["Users"])
 tokens = Router(tags=["API tokens"])
 router.add_router("", tokens)
+portal = Router(tags=["Portal sessions"])
+router.add_router("", portal)
 
 USER_READERS = (Permission.MANAGE_USERS, Permission.MANAGE_SUBSCRIPTION)
 
@@ -206,3 +216,50 @@ def revoke_token(request: HttpRequest, org: str, id: str) -> Any:
         token_id=int(id), organization=organization, actor=caller.actor, now=caller.now
     )
     return token_out(token)
+
+
+# --------------------------------------------------------------------------- portal sessions
+
+
+class VendorTokenInOrganization(BearerToken):
+    """A vendor-only call under an organisation's path: another organisation's token gets
+    404 (tenancy first, as on every such path), this organisation's own tokens 403; both
+    before the body is read, as ``VendorToken`` does."""
+
+    def __call__(self, request: HttpRequest) -> ApiCaller | None:
+        caller = super().__call__(request)
+        if caller is not None:
+            match = request.resolver_match
+            get_organization(
+                organization_id=match.kwargs.get("org", "") if match else "", actor=caller.actor
+            )
+            permissions.require_vendor_or_staff(caller.actor)
+        return caller
+
+
+@portal.post(
+    "/organizations/{org}/portal-sessions",
+    auth=[VendorTokenInOrganization()],
+    response=responses({201: PortalSessionOut}, write=True),
+    summary="Make a portal sign-in link (vendor)",
+)
+def create_portal_session(
+    request: HttpRequest, response: HttpResponse, org: str, payload: PortalSessionIn
+) -> Any:
+    """A link that signs the user in to the portal once, within
+    ABONNEMENT_PORTAL_SESSION_SECONDS (default 300), on the section asked for: redirect the
+    user's browser to ``url``. Name the user by ``user`` or ``email``; another
+    organisation's user is 404, a deactivated one ``409 user_inactive``."""
+    caller, organization = organization_for(request, org)
+    issued = portal_sessions.create_portal_session(
+        organization=organization,
+        user_id=payload.user,
+        email=payload.email,
+        return_url=payload.return_url,
+        section=payload.section,
+        language=payload.language,
+        actor=caller.actor,
+        now=caller.now,
+    )
+    reveal_once(response, "url")
+    return Status(201, {"url": issued.url, "expires_at": issued.session.expires_at})

@@ -119,3 +119,41 @@ def token_out(token: ApiToken) -> dict[str, Any]:
         "last_used_at": token.last_used_at,
         "revoked_at": token.revoked_at,
     }
+
+
+# --------------------------------------------------------------------------- portal sessions
+
+PortalSection = Literal["overview", "licenses", "features", "billing", "history", "users"]
+PortalLanguage = Literal["en", "nl", "fi"]
+
+
+class PortalSessionIn(ApiInput):
+    """Name the user by ``user`` (their id) or by ``email``: exactly one of the two. A
+    field that is null or left out is not given."""
+
+    user: str | None = Field(default=None, description="The user's id.", examples=["42"])
+    email: str | None = Field(
+        default=None, description="The user's e-mail address.", examples=["anna@testi.example"]
+    )
+    return_url: str | None = Field(
+        default=None,
+        description="Where the portal's “Back to <product>” link leads: http(s) on a host "
+        "listed in ABONNEMENT_RETURN_URL_HOSTS.",
+        examples=["https://app.vendor.example/settings"],
+    )
+    section: PortalSection = Field(default="overview", description="The page to land on.")
+    language: PortalLanguage | None = Field(
+        default=None,
+        description="The portal's language for this session (the user's own otherwise); "
+        "the user's saved language is not changed.",
+    )
+
+
+class PortalSessionOut(Schema):
+    url: str | None = Field(
+        description="Send the user's browser here (a redirect). It signs them in once, until "
+        "expires_at. An idempotent replay of this answer has null here: only the link's hash "
+        "is kept (make another one).",
+        examples=["https://billing.vendor.example/portal-session/4mV…/"],
+    )
+    expires_at: datetime

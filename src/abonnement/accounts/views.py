@@ -30,6 +30,7 @@ from abonnement.accounts.portal import Portal, add_domain_error, portal_page
 from abonnement.billing.selectors import is_billing_contact
 from abonnement.core import clock
 from abonnement.core.actor import Actor
+from abonnement.core.embedding import SESSION_LANGUAGE
 from abonnement.core.errors import DomainError, NotFound
 from abonnement.core.templatetags.portal import money, number
 
@@ -107,6 +108,8 @@ def profile(request: HttpRequest, portal: Portal) -> HttpResponse:
         except DomainError as error:
             add_domain_error(form, error)
         else:
+            # A portal-session link's language gives way to the one chosen here.
+            request.session.pop(SESSION_LANGUAGE, None)
             if user.language:
                 translation.activate(user.language)
             messages.success(request, _("Your language has been saved."))

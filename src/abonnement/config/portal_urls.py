@@ -4,8 +4,10 @@ from django.urls import path
 
 from abonnement.accounts import views as accounts
 from abonnement.accounts import views_passwords as password_links
+from abonnement.accounts import views_portal_session as portal_session
 from abonnement.accounts import views_sso as sso
 from abonnement.billing import views as billing
+from abonnement.core import embedding
 from abonnement.features import views as features
 from abonnement.feedback import views as feedback
 from abonnement.history import views as history
@@ -100,4 +102,7 @@ urlpatterns = [
     path("settings/api-tokens/", accounts.token_list, name="tokens"),
     path("settings/api-tokens/<int:token_id>/revoke/", accounts.token_revoke, name="token_revoke"),
     path("feedback/", feedback.submit, name="feedback"),
+    # The portal inside the vendor's product: its single-use sign-in links and its branding.
+    path("portal-session/<str:secret>/", portal_session.redeem, name="portal_session"),
+    path("branding.css", embedding.branding_stylesheet, name="branding_css"),
 ]

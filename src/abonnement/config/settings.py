@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+
+from abonnement.core.colours import accent_color
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("ABONNEMENT_DATA_DIR", Path.cwd() / "data")).resolve()
@@ -100,6 +105,9 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Inside the two above, so they read what it decides: which pages may be framed.
+    "abonnement.core.embedding.FramingMiddleware",
     "abonnement.core.middleware.DomainErrorPage",
 ]
 
@@ -116,6 +124,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "abonnement.core.embedding.branding",
             ],
         },
     },
@@ -219,9 +228,105 @@ SIGN_IN_LIMIT_WINDOW_SECONDS = _env_int("ABONNEMENT_SIGN_IN_LIMIT_WINDOW", 900, 
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 12
-SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = _env_bool("ABONNEMENT_SECURE_COOKIES", False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+
+def _frame_ancestors(text: str) -> list[str]:
+    """ABONNEMENT_FRAME_ANCESTORS: who may show the portal in a frame, as CSP sources
+    separated by spaces or commas (``https://app.vendor.example``, ``https://*.vendor.example``,
+    ``'self'``), or ``'none'``: nobody."""
+    sources = []
+    for item in text.replace(",", " ").split():
+        source = f"'{item.lower()}'" if item.lower() in {"none", "self"} else item
+        if source.lower() in {"'none'", "'self'"}:
+            sources.append(source.lower())
+        elif re.fullmatch(r"(https?://)?(\*\.)?[A-Za-z0-9.-]+(:([0-9]+|\*))?/?|https?:", source):
+            sources.append(source.rstrip("/"))
+        else:
+            raise ImproperlyConfigured(
+                f"ABONNEMENT_FRAME_ANCESTORS: {item!r} is not a source such as "
+                "https://app.example.com, https://*.example.com, 'self' or 'none'."
+            )
+    if not sources:
+        return ["'none'"]
+    if "'none'" in sources and len(sources) > 1:
+        raise ImproperlyConfigured("ABONNEMENT_FRAME_ANCESTORS: 'none' cannot be combined.")
+    return sources
+
+
+def _embedding(
+    frame_ancestors: str, *, secure_cookies: bool, sign_in_origin: str = ""
+) -> dict[str, Any]:
+    """The Content-Security-Policy of every page and the cookies' SameSite, from who may
+    frame the portal (ABONNEMENT_FRAME_ANCESTORS).
+
+    The policy allows only the installation's own scripts, styles and images (no inline
+    code), forms posting to itself (and to the single sign-on provider's origin, when one
+    is configured) and, as ``frame-ancestors``, the setting. When someone may frame the
+    portal, its cookies must reach it inside a third-party frame: SameSite=None, which
+    browsers accept only with Secure (so the portal must be served over HTTPS); otherwise
+    (nobody, or only the portal's own pages: ``'self'``) Lax. ``core/embedding.py`` keeps
+    the back office and the admin unframeable either way.
+    """
+    ancestors = _frame_ancestors(frame_ancestors)
+    framed = any(source not in ("'none'", "'self'") for source in ancestors)
+    same_site = "None" if framed else "Lax"
+    form_action = ["'self'", *([sign_in_origin] if sign_in_origin else [])]
+    return {
+        "FRAME_ANCESTORS": ancestors,
+        "CONTENT_SECURITY_POLICY": {
+            "DIRECTIVES": {
+                "default-src": ["'self'"],
+                "script-src": ["'self'"],
+                "style-src": ["'self'"],
+                "img-src": ["'self'", "data:"],
+                "font-src": ["'self'"],
+                "connect-src": ["'self'"],
+                "form-action": form_action,
+                "base-uri": ["'self'"],
+                "object-src": ["'none'"],
+                "frame-ancestors": ancestors,
+            }
+        },
+        "SESSION_COOKIE_SAMESITE": same_site,
+        "CSRF_COOKIE_SAMESITE": same_site,
+        "SESSION_COOKIE_SECURE": framed or secure_cookies,
+        "CSRF_COOKIE_SECURE": framed or secure_cookies,
+    }
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url.strip())
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+_EMBEDDING = _embedding(
+    os.environ.get("ABONNEMENT_FRAME_ANCESTORS", "'none'"),
+    secure_cookies=_env_bool("ABONNEMENT_SECURE_COOKIES", False),
+    sign_in_origin=_origin(os.environ.get("ABONNEMENT_OIDC_ISSUER", "")),
+)
+FRAME_ANCESTORS: list[str] = _EMBEDDING["FRAME_ANCESTORS"]
+CONTENT_SECURITY_POLICY = _EMBEDDING["CONTENT_SECURITY_POLICY"]
+SESSION_COOKIE_SAMESITE = _EMBEDDING["SESSION_COOKIE_SAMESITE"]
+SESSION_COOKIE_SECURE = _EMBEDDING["SESSION_COOKIE_SECURE"]
+CSRF_COOKIE_SAMESITE = _EMBEDDING["CSRF_COOKIE_SAMESITE"]
+CSRF_COOKIE_SECURE = _EMBEDDING["CSRF_COOKIE_SECURE"]
+
+# Portal sessions (accounts/portal_sessions.py): how long a link the API makes works, the
+# hosts its ``return_url`` may lead to (as ALLOWED_HOSTS: ``.vendor.example`` takes the
+# subdomains too; empty refuses every return_url), and the product that "Back to …" names.
+PORTAL_SESSION_SECONDS = _env_int("ABONNEMENT_PORTAL_SESSION_SECONDS", 300, minimum=1)
+RETURN_URL_HOSTS = [
+    h.strip().lower()
+    for h in os.environ.get("ABONNEMENT_RETURN_URL_HOSTS", "").split(",")
+    if h.strip()
+]
+# Branding of the portal's chrome: the product's name (top bar, page titles, "Back to …")
+# and an accent colour (#rrggbb, dark enough for text on white) served as /branding.css.
+PRODUCT_NAME = os.environ.get("ABONNEMENT_PRODUCT_NAME", "").strip() or "Abonnement"
+try:
+    ACCENT_COLOR = accent_color(os.environ.get("ABONNEMENT_ACCENT_COLOR", ""))
+except ValueError as _error:
+    raise ImproperlyConfigured(f"ABONNEMENT_ACCENT_COLOR: {_error}.") from None
 
 SIMULATED_CLOCK = _env_bool("ABONNEMENT_SIMULATED_CLOCK", False)
 

@@ -151,6 +151,12 @@ def _describe(entry: HistoryEntry, features: dict[str, str], editions: dict[str,
         "user_deactivated": _("User deactivated: %(email)s") % {"email": subject},
         "user_reactivated": _("User reactivated: %(email)s") % {"email": subject},
         "user_updated": _("User changed: %(email)s") % {"email": subject},
+        "invitation_sent": _("Invitation sent: %(email)s") % {"email": subject},
+        "password_chosen": _("Password chosen from the invitation: %(email)s") % {"email": subject},
+        "password_reset": _("Password reset through an e-mailed link: %(email)s")
+        % {"email": subject},
+        "password_changed": _("Password changed: %(email)s") % {"email": subject},
+        "portal_session_created": _("Portal sign-in link made for %(email)s") % {"email": subject},
         "language_changed": _("Language changed: %(email)s") % {"email": subject},
         "organization_created": _("Organisation created: %(name)s") % {"name": subject},
         "name_changed": _("Company name changed: %(old)s → %(new)s")
