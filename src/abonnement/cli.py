@@ -131,11 +131,34 @@ def _parser() -> argparse.ArgumentParser:
     create = token_commands.add_parser("create", help="create a token and print it once")
     create.add_argument("--vendor", action="store_true", required=True, help="a vendor token")
     create.add_argument("--name", required=True)
+
+    staff = commands.add_parser("staff", help="back-office staff accounts")
+    staff_commands = staff.add_subparsers(dest="staff_command", required=True, metavar="ACTION")
+    staff_create = staff_commands.add_parser(
+        "create", help="create a staff account; print (and e-mail) its link to choose a password"
+    )
+    staff_create.add_argument("--email", required=True)
+    staff_create.add_argument("--name", required=True)
+    staff_create.add_argument("--role", required=True, choices=["support", "billing"])
+    staff_commands.add_parser("list", help="list the staff accounts")
+    staff_deactivate = staff_commands.add_parser(
+        "deactivate", help="deactivate a staff account and end its sessions"
+    )
+    staff_deactivate.add_argument("--email", required=True)
+    staff_reset = staff_commands.add_parser(
+        "reset-mfa",
+        help="remove a staff account's authenticator and recovery codes (it enrols anew at "
+        "the next sign-in) and end its sessions",
+    )
+    staff_reset.add_argument("--email", required=True)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "demo":
+        # The demo's staff logins sign in with the password alone (its processes only).
+        os.environ.setdefault("ABONNEMENT_STAFF_MFA", "off")
     _setup()
     from abonnement.core.errors import DomainError
 
@@ -206,7 +229,72 @@ def _run(args: argparse.Namespace) -> int:
         print(issued.secret)
         print(f"vendor token {issued.token.name!r} created; it is shown only now.", file=sys.stderr)
         return 0
+    if command == "staff":
+        return _staff(args)
     raise AssertionError(command)
+
+
+def _staff(args: argparse.Namespace) -> int:
+    from abonnement.accounts import staff
+    from abonnement.core import clock
+    from abonnement.core.actor import Actor
+
+    if args.staff_command == "create":
+        invitation = staff.create_staff(
+            email=args.email, name=args.name, role=args.role, actor=Actor.cli(), now=clock.now()
+        )
+        print(invitation.link)
+        print(
+            f"staff account {invitation.user.email} ({invitation.user.staff_role}) created. The "
+            f"link above chooses its password (once, within 7 days); it is also e-mailed to "
+            f"{invitation.user.email}.",
+            file=sys.stderr,
+        )
+        return 0
+    if args.staff_command == "list":
+        print(_staff_table(staff.list_staff()), end="")
+        return 0
+    if args.staff_command == "deactivate":
+        user = staff.deactivate_staff(email=args.email, actor=Actor.cli(), now=clock.now())
+        print(f"staff account {user.email} deactivated; its sessions have ended.")
+        return 0
+    if args.staff_command == "reset-mfa":
+        user = staff.reset_staff_mfa(email=args.email, actor=Actor.cli(), now=clock.now())
+        print(
+            f"the authenticator and recovery codes of {user.email} are removed and its sessions "
+            f"have ended; it enrols a new authenticator at the next sign-in."
+        )
+        return 0
+    raise AssertionError(args.staff_command)
+
+
+def _staff_table(accounts: Sequence[Any]) -> str:
+    """``staff list``: one line per account, columns as wide as their widest value."""
+    from abonnement.core import clock
+
+    if not accounts:
+        return "no staff accounts\n"
+    rows = [("e-mail", "name", "role", "active", "MFA enrolled", "last sign-in")]
+    for account in accounts:
+        last = account.last_sign_in
+        rows.append(
+            (
+                account.email,
+                account.name,
+                account.role or "-",
+                "yes" if account.active else "no",
+                "yes" if account.mfa_enrolled else "no",
+                last.astimezone(clock.business_zone()).strftime("%Y-%m-%d %H:%M %Z")
+                if last is not None
+                else "never",
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "".join(
+        "  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True)).rstrip()
+        + "\n"
+        for row in rows
+    )
 
 
 def _worker(args: argparse.Namespace) -> int:

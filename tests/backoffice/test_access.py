@@ -179,7 +179,12 @@ def test_another_organisations_vat_document_is_not_found(support_client: Any, wo
 class TestSignIn:
     url = "/backoffice/sign-in/"
 
-    def test_staff_signs_in_and_lands_on_the_search(self, support_user: User) -> None:
+    def test_staff_signs_in_and_lands_on_the_search(
+        self, support_user: User, settings: Any
+    ) -> None:
+        # The password alone, as the demo runs (ABONNEMENT_STAFF_MFA=off); with the second
+        # factor on, see tests/backoffice/test_mfa.py.
+        settings.STAFF_MFA = False
         client = signed_in(None)
         response = client.post(
             self.url, {"username": "support@vendor.example", "password": "staff-password-2026"}
@@ -232,7 +237,10 @@ class TestSignIn:
             assert "Too many failed sign-in attempts. Wait 15 minutes" in page.content.decode()
             assert "_auth_user_id" not in client.session
 
-    def test_the_admin_still_admits_staff_with_the_right_password(self, support_user: User) -> None:
+    def test_the_admin_still_admits_staff_with_the_right_password(
+        self, support_user: User, settings: Any
+    ) -> None:
+        settings.STAFF_MFA = False  # with it on: tests/backoffice/test_mfa.py
         client = signed_in(None)
         page = client.post(
             "/admin/login/?next=/admin/",

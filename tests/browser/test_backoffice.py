@@ -16,9 +16,12 @@ STAFF_PASSWORD = "staff horse battery 8"
 
 
 @pytest.fixture
-def staff(world: Any) -> Any:
+def staff(world: Any, settings: Any) -> Any:
     from abonnement.accounts.models import User
 
+    # The password alone signs in here (ABONNEMENT_STAFF_MFA=off, as in the demo); the second
+    # factor has its own browser test (test_staff_mfa.py).
+    settings.STAFF_MFA = False
     return User.objects.create_user(
         "bert@vendor.example",
         STAFF_PASSWORD,

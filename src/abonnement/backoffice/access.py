@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Concatenate, ParamSpec, cast
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -59,6 +60,21 @@ def staff_of(user: object) -> Staff | None:
     return Staff(user=user, role=role, actor=actor)
 
 
+def is_verified(user: object) -> bool:
+    """Whether the session passed the second factor (django-otp's ``OTPMiddleware`` marks
+    it); always true without ``STAFF_MFA``."""
+    if not settings.STAFF_MFA:
+        return True
+    check = getattr(user, "is_verified", None)
+    return bool(check is not None and check())
+
+
+def signed_in_staff(request: HttpRequest) -> Staff | None:
+    """The staff member signed in to the back office: staff, and past the second factor."""
+    staff = staff_of(request.user)
+    return staff if staff is not None and is_verified(request.user) else None
+
+
 def refuse(request: HttpRequest, message: str, *, status: int = 403) -> HttpResponse:
     return render(request, "backoffice/refused.html", {"message": message}, status=status)
 
@@ -69,13 +85,18 @@ StaffView = Callable[Concatenate[HttpRequest, Staff, P], HttpResponse]
 def staff_page(
     *, billing: bool = False
 ) -> Callable[[StaffView[P]], Callable[Concatenate[HttpRequest, P], HttpResponse]]:
-    """Staff only. Anonymous → the staff sign-in; a customer user → 403; ``billing`` pages
-    → 403 for support. A service's ``NotFound`` → 404, its ``PermissionDenied`` → 403."""
+    """Staff only. Anonymous, or staff without the second factor (``STAFF_MFA``) → the staff
+    sign-in; a customer user → 403; ``billing`` pages → 403 for support. A service's
+    ``NotFound`` → 404, its ``PermissionDenied`` → 403."""
 
     def decorate(view: StaffView[P]) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
         @functools.wraps(view)
         def wrapper(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
-            if not request.user.is_authenticated:
+            if not request.user.is_authenticated or (
+                # Staff signed in with the password alone (the portal's sign-in page) have
+                # not passed the second factor: the back office's sign-in asks for it.
+                staff_of(request.user) is not None and not is_verified(request.user)
+            ):
                 return cast(
                     HttpResponse,
                     redirect_to_login(request.get_full_path(), reverse("backoffice:sign_in")),

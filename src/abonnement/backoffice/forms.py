@@ -6,9 +6,14 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django_otp.models import Device
 
+from abonnement.accounts import ratelimit
 from abonnement.accounts.forms import SignInForm
+from abonnement.accounts.models import User
+from abonnement.backoffice import mfa
 from abonnement.catalog.models import Edition
 from abonnement.organizations.models import PurchaseChannel
 
@@ -29,6 +34,68 @@ class StaffSignInForm(SignInForm):
         super().confirm_login_allowed(user)
         if staff_of(user) is None:
             raise ValidationError(self.error_messages["not_staff"], code="not_staff")
+
+
+SECOND_FACTOR = "second-factor"
+
+
+class SecondFactorForm(forms.Form):
+    """The code of the sign-in's second step (or of the enrolment). Wrong codes are limited
+    as passwords are (``accounts.ratelimit``, per account and per client address, the same
+    numbers) on counters of their own, so a correct password does not clear them."""
+
+    code = forms.CharField(label=_("Code"), max_length=40)
+
+    error_messages = {
+        "rate_limited": _("Too many wrong codes. Wait %(minutes)d minutes and try again."),
+    }
+
+    def __init__(self, request: HttpRequest, *, user: User, enrolment: bool, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.request = request
+        self.user = user
+        self.is_enrolment = enrolment
+        self.device: Device | None = None
+        self.enrolment: mfa.Enrolment | None = None
+        field = self.fields["code"]
+        field.widget.attrs.update({"autocomplete": "one-time-code", "autofocus": True})
+        if enrolment:
+            field.label = _("Code from the app")
+            field.help_text = _("The 6-digit code the app shows for this account.")
+            field.widget.attrs.update({"inputmode": "numeric"})
+        else:
+            field.label = _("Code")
+            field.help_text = _(
+                "The 6-digit code from your authenticator app, or one of your recovery codes."
+            )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        code = cleaned.get("code")
+        if not code:
+            return cleaned
+        email, address = self.user.email, ratelimit.client_address(self.request)
+        # Reserved before the code is checked, as a password is: over the limit, no check.
+        if not ratelimit.reserve_attempt(email=email, address=address, purpose=SECOND_FACTOR):
+            raise ValidationError(
+                self.error_messages["rate_limited"],
+                code="rate_limited",
+                params={"minutes": ratelimit.window_minutes()},
+            )
+        try:
+            if self.is_enrolment:
+                self.enrolment = mfa.confirm_enrolment(user=self.user, code=code)
+                self.device = self.enrolment.device
+            else:
+                self.device = mfa.verify_second_factor(user=self.user, code=code)
+        except mfa.TooManyWrongCodes as error:
+            self.add_error("code", ValidationError(error.message, code="rate_limited"))
+        except mfa.WrongCode as error:
+            # The reservation stays: it is the failure.
+            self.add_error("code", ValidationError(error.message, code="wrong_code"))
+        else:
+            ratelimit.release_attempt(email=email, address=address, purpose=SECOND_FACTOR)
+        return cleaned
 
 
 class SearchForm(forms.Form):

@@ -18,7 +18,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from abonnement.backoffice import selectors
-from abonnement.backoffice.access import Staff, add_domain_error, staff_of, staff_page
+from abonnement.backoffice.access import Staff, add_domain_error, signed_in_staff, staff_page
 from abonnement.backoffice.forms import (
     CreditForm,
     DecisionForm,
@@ -29,6 +29,7 @@ from abonnement.backoffice.forms import (
     StaffSignInForm,
     VatTransferForm,
 )
+from abonnement.backoffice.views_sign_in import after_password
 from abonnement.core import clock
 from abonnement.core.errors import DomainError, NotFound, PermissionDenied
 from abonnement.core.redirects import back_to
@@ -43,18 +44,22 @@ from abonnement.subscriptions import services as subscription_services
 
 
 class SignInView(LoginView):
-    """The staff sign-in. A customer's correct password still gets no further."""
+    """The staff sign-in. A customer's correct password still gets no further; with
+    ``STAFF_MFA`` a staff member's goes on to the second factor (``views_sign_in``)."""
 
     template_name = "backoffice/sign_in.html"
     authentication_form = StaffSignInForm
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if staff_of(request.user) is not None:
+        if signed_in_staff(request) is not None:
             return redirect(self.get_success_url())
         return super().get(request, *args, **kwargs)
 
     def get_default_redirect_url(self) -> str:
         return reverse("backoffice:home")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        return after_password(self.request, form.get_user(), next_url=self.get_success_url())
 
     def form_invalid(self, form: Any) -> HttpResponse:
         response = super().form_invalid(form)

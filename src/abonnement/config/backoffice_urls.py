@@ -5,7 +5,7 @@ Catalogue editing is Django's admin (``/admin/``), limited by staff role there t
 
 from django.urls import path
 
-from abonnement.backoffice import views
+from abonnement.backoffice import views, views_sign_in
 
 app_name = "backoffice"
 
@@ -13,6 +13,17 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("sign-in/", views.SignInView.as_view(), name="sign_in"),
     path("sign-out/", views.SignOutView.as_view(), name="sign_out"),
+    path("two-factor/", views_sign_in.verify, name="mfa_verify"),
+    path("two-factor/enrol/", views_sign_in.enrol, name="mfa_enrol"),
+    path("two-factor/recovery-codes/", views_sign_in.recovery_codes, name="recovery_codes"),
+    path("welcome/<uidb64>/<token>/", views_sign_in.invitation, name="invitation"),
+    path("forgot-password/", views_sign_in.password_reset, name="password_reset"),
+    path("forgot-password/sent/", views_sign_in.password_reset_sent, name="password_reset_sent"),
+    path(
+        "reset/<uidb64>/<token>/",
+        views_sign_in.password_reset_confirm,
+        name="password_reset_confirm",
+    ),
     path("organizations/<uuid:organization_id>/", views.organization, name="organization"),
     path("organizations/<uuid:organization_id>/edition/", views.edition, name="edition"),
     path(

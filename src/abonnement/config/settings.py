@@ -77,6 +77,10 @@ INSTALLED_APPS = [
     # Serves the API docs' Swagger UI assets from the package (no CDN).
     "ninja",
     "django_htmx",
+    # Staff's second factor: TOTP authenticators and their one-time recovery codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "abonnement.core",
     "abonnement.history",
     "abonnement.catalog",
@@ -101,6 +105,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "abonnement.accounts.middleware.UserLanguageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -225,6 +230,15 @@ TRUSTED_PROXIES = _env_int("ABONNEMENT_TRUSTED_PROXIES", 0, minimum=0)
 SIGN_IN_LIMIT_PER_ACCOUNT = _env_int("ABONNEMENT_SIGN_IN_LIMIT_PER_ACCOUNT", 5, minimum=1)
 SIGN_IN_LIMIT_PER_ADDRESS = _env_int("ABONNEMENT_SIGN_IN_LIMIT_PER_ADDRESS", 20, minimum=1)
 SIGN_IN_LIMIT_WINDOW_SECONDS = _env_int("ABONNEMENT_SIGN_IN_LIMIT_WINDOW", 900, minimum=1)
+
+# Staff (the back office and /admin/) sign in with a password and a TOTP code; the first
+# sign-in enrols the authenticator. Off only for the demo (`abonnement demo` turns it off).
+# Read strictly: a typo must not switch the second factor off.
+_STAFF_MFA = os.environ.get("ABONNEMENT_STAFF_MFA", "on").strip().lower()
+if _STAFF_MFA not in {"1", "true", "yes", "on", "0", "false", "no", "off"}:
+    raise ImproperlyConfigured(f"ABONNEMENT_STAFF_MFA must be on or off, not {_STAFF_MFA!r}.")
+STAFF_MFA = _STAFF_MFA in {"1", "true", "yes", "on"}
+OTP_TOTP_ISSUER = "Abonnement"
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 12
