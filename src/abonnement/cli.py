@@ -156,6 +156,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command in {"serve", "demo"}:
+        # Links that leave the installation (e-mails, portal sessions) point at the server
+        # being started unless the operator says otherwise.
+        host = "127.0.0.1" if args.host in {"0.0.0.0", "::"} else args.host
+        os.environ.setdefault("ABONNEMENT_PUBLIC_URL", f"http://{host}:{args.port}")
     if args.command == "demo":
         # The demo's staff logins sign in with the password alone (its processes only).
         os.environ.setdefault("ABONNEMENT_STAFF_MFA", "off")
@@ -186,6 +191,7 @@ def _run(args: argparse.Namespace) -> int:
         call_command("migrate", interactive=False, verbosity=0)
         load_demo(stdout=sys.stdout)
         print_logins(stdout=sys.stdout, base_url=f"http://{args.host}:{args.port}")
+        _print_portal_link()
         if args.no_serve:
             return 0
         # The demo delivers its documents too: a background worker beside the web server.
@@ -295,6 +301,17 @@ def _staff_table(accounts: Sequence[Any]) -> str:
         + "\n"
         for row in rows
     )
+
+
+def _print_portal_link() -> None:
+    """What a vendor's "Subscription" menu item does, done once for the demo's first
+    administrator: a single-use portal-session link made through the API."""
+    from abonnement.demo.links import portal_session_link
+    from abonnement.demo.loader import DEMO_LOGINS
+
+    email = DEMO_LOGINS[0][1]
+    link = portal_session_link(email=email)
+    print(f"Portal-session link for {email} (made through the API, works once):\n  {link}\n")
 
 
 def _worker(args: argparse.Namespace) -> int:

@@ -197,7 +197,7 @@ def _send(user: User, template: str, context: dict[str, object]) -> None:
         body = render_to_string(f"accounts/email/{template}.txt", context)
     EmailMessage(
         subject=" ".join(subject.split()),
-        body=body,
+        body=body.strip() + "\n",
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[user.email],
     ).send(fail_silently=False)
