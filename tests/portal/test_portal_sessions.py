@@ -267,3 +267,128 @@ def test_the_history_says_who_made_a_link_for_whom(org: Any, admin_user: Any) ->
     page = response.content.decode()
     assert "Portal sign-in link made for admin@testi.example" in page
     assert "Test vendor" in page
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+
+
+def _postgres_only() -> None:
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: two connections redeeming at once (DATABASE_URL)")
+
+
+def _make_link_committed() -> tuple[Any, str]:
+    from tests.conftest import make_catalog, make_organization
+
+    SimulatedClock.objects.update_or_create(pk=1, defaults={"now": NOW})
+    make_catalog()
+    organization = make_organization()
+    anna = admin_of(organization).user
+    return anna, link(anna)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_redemptions_at_once_sign_in_exactly_once(settings: Any) -> None:
+    """The first redemption holds its row lock until it commits; the second waits on it,
+    then finds the link used: one conditional UPDATE, exactly one winner."""
+    _postgres_only()
+    import threading
+
+    from django.db import connection, connections, transaction
+
+    from abonnement.accounts.portal_sessions import PortalSessionGone, redeem_portal_session
+
+    settings.SIMULATED_CLOCK = True
+    anna, address = _make_link_committed()
+    secret = address.removeprefix("/portal-session/").removesuffix("/")
+    first_claimed = threading.Event()
+    release_first = threading.Event()
+    results: dict[str, Any] = {}
+    backend_pids: dict[str, int] = {}
+
+    def first() -> None:
+        try:
+            with transaction.atomic():
+                backend_pids["first"] = connection.connection.info.backend_pid
+                results["first"] = redeem_portal_session(secret=secret, now=NOW)
+                first_claimed.set()
+                release_first.wait(10)
+        except Exception as error:  # pragma: no cover - reported below
+            results["first"] = error
+            first_claimed.set()
+        finally:
+            connections.close_all()
+
+    def second() -> None:
+        first_claimed.wait(10)
+        try:
+            connection.ensure_connection()
+            backend_pids["second"] = connection.connection.info.backend_pid
+            results["second"] = redeem_portal_session(secret=secret, now=NOW)
+        except Exception as error:
+            results["second"] = error
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    first_claimed.wait(10)
+    # Hold the first transaction open until the second really waits on its row lock.
+    waited = False
+    for _attempt in range(200):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid = %s",
+                [backend_pids.get("second", 0)],
+            )
+            if cursor.fetchone()[0] == 1:
+                waited = True
+                break
+        threading.Event().wait(0.02)
+    release_first.set()
+    for thread in threads:
+        thread.join(20)
+    assert waited, "the second redemption never waited for the first one's lock"
+    assert isinstance(results["first"], PortalSession)
+    assert results["first"].user_id == anna.pk
+    assert isinstance(results["second"], PortalSessionGone)
+    assert PortalSession.objects.get().used_at == NOW
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_many_browsers_opening_one_link_at_once_get_one_session(settings: Any) -> None:
+    _postgres_only()
+    import threading
+
+    from django.db import connections
+
+    settings.SIMULATED_CLOCK = True
+    anna, address = _make_link_committed()
+    barrier = threading.Barrier(6)
+    statuses: list[int] = []
+    signed_in: list[str | None] = []
+    lock = threading.Lock()
+
+    def open_link() -> None:
+        client = Client()
+        try:
+            barrier.wait(10)
+            response = client.get(address)
+            with lock:
+                statuses.append(response.status_code)
+                signed_in.append(signed_in_user_id(client))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=open_link) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(statuses) == [302, 410, 410, 410, 410, 410]
+    assert sorted(signed_in, key=str) == [str(anna.pk), None, None, None, None, None]
