@@ -22,7 +22,7 @@ def test_help_lists_every_command(capsys: Any) -> None:
         main(["--help"])
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
-    for command in ("migrate", "serve", "demo", "worker", "rollover", "clock", "token"):
+    for command in ("migrate", "serve", "demo", "worker", "rollover", "clock", "token", "staff"):
         assert command in out
 
 
