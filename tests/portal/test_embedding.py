@@ -36,7 +36,7 @@ POLICY = {
 VENDOR_APP = "https://app.vendor.example"
 
 
-def directives(ancestors: list[str], form_action: list[str] | None = None) -> dict[str, Any]:
+def directives(ancestors: list[str]) -> dict[str, Any]:
     return {
         "DIRECTIVES": {
             "default-src": ["'self'"],
@@ -45,7 +45,7 @@ def directives(ancestors: list[str], form_action: list[str] | None = None) -> di
             "img-src": ["'self'", "data:"],
             "font-src": ["'self'"],
             "connect-src": ["'self'"],
-            "form-action": form_action or ["'self'"],
+            "form-action": ["'self'"],
             "base-uri": ["'self'"],
             "object-src": ["'none'"],
             "frame-ancestors": ancestors,
@@ -80,9 +80,7 @@ def test_by_default_nobody_frames_the_portal() -> None:
 
 
 def test_a_vendor_that_frames_the_portal_gets_third_party_cookies() -> None:
-    assert _embedding(
-        f"{VENDOR_APP}, https://*.vendor.example:8443", secure_cookies=False
-    ) == {
+    assert _embedding(f"{VENDOR_APP}, https://*.vendor.example:8443", secure_cookies=False) == {
         "FRAME_ANCESTORS": [VENDOR_APP, "https://*.vendor.example:8443"],
         "CONTENT_SECURITY_POLICY": directives([VENDOR_APP, "https://*.vendor.example:8443"]),
         "SESSION_COOKIE_SAMESITE": "None",
@@ -98,13 +96,6 @@ def test_framing_by_the_portal_itself_keeps_first_party_cookies() -> None:
     assert (settings["SESSION_COOKIE_SAMESITE"], settings["SESSION_COOKIE_SECURE"]) == (
         "Lax",
         False,
-    )
-
-
-def test_the_sign_in_provider_may_receive_the_sign_in_form() -> None:
-    settings = _embedding("'none'", secure_cookies=False, sign_in_origin="https://id.example")
-    assert settings["CONTENT_SECURITY_POLICY"] == directives(
-        ["'none'"], ["'self'", "https://id.example"]
     )
 
 

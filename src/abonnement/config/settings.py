@@ -7,7 +7,6 @@ import re
 import secrets
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -267,24 +266,20 @@ def _frame_ancestors(text: str) -> list[str]:
     return sources
 
 
-def _embedding(
-    frame_ancestors: str, *, secure_cookies: bool, sign_in_origin: str = ""
-) -> dict[str, Any]:
+def _embedding(frame_ancestors: str, *, secure_cookies: bool) -> dict[str, Any]:
     """The Content-Security-Policy of every page and the cookies' SameSite, from who may
     frame the portal (ABONNEMENT_FRAME_ANCESTORS).
 
     The policy allows only the installation's own scripts, styles and images (no inline
-    code), forms posting to itself (and to the single sign-on provider's origin, when one
-    is configured) and, as ``frame-ancestors``, the setting. When someone may frame the
-    portal, its cookies must reach it inside a third-party frame: SameSite=None, which
-    browsers accept only with Secure (so the portal must be served over HTTPS); otherwise
-    (nobody, or only the portal's own pages: ``'self'``) Lax. ``core/embedding.py`` keeps
-    the back office and the admin unframeable either way.
+    code), forms posting to itself and, as ``frame-ancestors``, the setting. When someone
+    may frame the portal, its cookies must reach it inside a third-party frame:
+    SameSite=None, which browsers accept only with Secure (so the portal must be served
+    over HTTPS); otherwise (nobody, or only the portal's own pages: ``'self'``) Lax.
+    ``core/embedding.py`` keeps the back office and the admin unframeable either way.
     """
     ancestors = _frame_ancestors(frame_ancestors)
     framed = any(source not in ("'none'", "'self'") for source in ancestors)
     same_site = "None" if framed else "Lax"
-    form_action = ["'self'", *([sign_in_origin] if sign_in_origin else [])]
     return {
         "FRAME_ANCESTORS": ancestors,
         "CONTENT_SECURITY_POLICY": {
@@ -295,7 +290,7 @@ def _embedding(
                 "img-src": ["'self'", "data:"],
                 "font-src": ["'self'"],
                 "connect-src": ["'self'"],
-                "form-action": form_action,
+                "form-action": ["'self'"],
                 "base-uri": ["'self'"],
                 "object-src": ["'none'"],
                 "frame-ancestors": ancestors,
@@ -308,15 +303,9 @@ def _embedding(
     }
 
 
-def _origin(url: str) -> str:
-    parts = urlsplit(url.strip())
-    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
-
-
 _EMBEDDING = _embedding(
     os.environ.get("ABONNEMENT_FRAME_ANCESTORS", "'none'"),
     secure_cookies=_env_bool("ABONNEMENT_SECURE_COOKIES", False),
-    sign_in_origin=_origin(os.environ.get("ABONNEMENT_OIDC_ISSUER", "")),
 )
 FRAME_ANCESTORS: list[str] = _EMBEDDING["FRAME_ANCESTORS"]
 CONTENT_SECURITY_POLICY = _EMBEDDING["CONTENT_SECURITY_POLICY"]
