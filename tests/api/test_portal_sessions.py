@@ -289,7 +289,10 @@ def test_a_deactivated_user_gets_no_link(api: Api, org: Any, vendor: str) -> Non
     before = state()
     reply = api.post(path(org), vendor, {"user": str(carl.pk)})
     assert (reply.status, reply.code) == (409, "user_inactive")
-    assert reply.body["detail"] == "This user is deactivated."
+    assert (reply.body["title"], reply.body["detail"]) == (
+        "User deactivated",
+        "This user is deactivated.",
+    )
     assert state() == before
 
 

@@ -38,6 +38,7 @@ TITLES = {
     "validation_error": "Validation error",
     "idempotency_key_reused": "Idempotency key reused",
     "rate_limited": "Too many requests",
+    "user_inactive": "User deactivated",
     "internal_error": "Internal error",
 }
 HTTP_ERROR_CODES = {
