@@ -25,7 +25,6 @@ from abonnement.accounts import passwords
 from abonnement.accounts.models import User
 from abonnement.accounts.services import create_user, create_vendor_token
 from abonnement.core.actor import Actor
-from tests.api.conftest import run_worker
 from tests.browser.conftest import PASSWORD, SCREENSHOTS
 from tests.conftest import NOW, admin_of
 
@@ -44,6 +43,23 @@ PROVISION = {
     "period_months": 12,
     "admin": {"email": "kaisa@kevat.example", "name": "Kaisa Kevät"},
 }
+
+
+def run_worker() -> None:
+    """The database worker as ``abonnement worker --batch`` runs it: every ready task, each
+    claimed in its own transaction, until none is left."""
+    from django_tasks_db.management.commands.db_worker import Worker
+
+    Worker(
+        queue_names=["*"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="test-worker",
+        excluded_queue_names=[],
+    ).run()
 
 
 class Recorder:
