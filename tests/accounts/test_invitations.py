@@ -516,3 +516,20 @@ class TestUserManagement:
         client.force_login(carl)
         assert client.post(f"/settings/users/{bea.pk}/invite/").status_code == 403
         assert User.objects.get(pk=bea.pk).invited_at == NOW
+
+
+def test_the_task_sends_an_invitation_made_at_an_instant_in_any_time_zone(org: Any) -> None:
+    """The state the task compares is read back from the database (in UTC): an invitation
+    stamped with a Helsinki instant is the same state."""
+    from zoneinfo import ZoneInfo
+
+    from django.test import TestCase
+
+    bea = new_user(org)
+    helsinki = NOW.astimezone(ZoneInfo("Europe/Helsinki"))
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        passwords.send_invitation(user_id=bea.pk, actor=admin_of(org), now=helsinki)
+    (row,) = DBTaskResult.objects.filter(
+        task_path="abonnement.accounts.tasks.send_invitation_email"
+    )
+    assert passwords.deliver_invitation(**row.args_kwargs["kwargs"]) == "sent"

@@ -22,7 +22,7 @@ replaces the older) and ``is_active``. Both kinds work once.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
 from django.conf import settings
@@ -104,7 +104,11 @@ def reset_link(user: User) -> str:
 def _invitation_state(user: User) -> str:
     """What an invitation link depends on, as a digest: the e-mail task sends only while
     the user is still in the state the invitation was made in."""
-    value = f"{user.password}|{user.last_login}|{user.invited_at}|{user.is_active}"
+    instants = [
+        "" if value is None else value.astimezone(UTC).isoformat()
+        for value in (user.last_login, user.invited_at)
+    ]
+    value = f"{user.password}|{instants[0]}|{instants[1]}|{user.is_active}"
     return salted_hmac("abonnement.accounts.passwords.invitation", value).hexdigest()[:32]
 
 
