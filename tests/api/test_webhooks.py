@@ -498,6 +498,9 @@ def test_payloads_show_the_state_of_their_change_not_of_the_publishing(
         "name": "Ursula",
         "active": True,
         "permissions": [],
+        # Created over the API, so invited (the default), and not signed in yet.
+        "invited_at": "2027-01-15T10:00:00Z",
+        "last_sign_in_at": None,
     }
     assert gone["user"] == {**activated["user"], "active": False}
     assert at_twelve["subscription"]["current_period"]["licenses"] == 12
