@@ -32,15 +32,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from abonnement.accounts import passwords, ratelimit
-from abonnement.accounts.errors import LinkExpired, RateLimited
-from abonnement.accounts.forms import ChoosePasswordForm, PasswordResetRequestForm
+from abonnement.accounts import password_pages
 from abonnement.accounts.models import User
 from abonnement.backoffice import mfa
 from abonnement.backoffice.access import Staff, add_domain_error, staff_of, staff_page
 from abonnement.backoffice.forms import SecondFactorForm
 from abonnement.core import clock
-from abonnement.core.errors import DomainError
 
 PENDING = "abonnement_staff_pending"
 RECOVERY = "abonnement_staff_recovery_codes"
@@ -199,109 +196,53 @@ def recovery_codes(request: HttpRequest, staff: Staff) -> HttpResponse:
 
 # --------------------------------------------------------------------------- password links
 
-# As on the portal (``accounts.views_passwords``): the link's token moves into the session at
-# once and the address shows this placeholder instead, so the token never stays in the
-# address bar, the history or a ``Referer`` header.
-TOKEN_PLACEHOLDER = "set-password"
-SESSION_TOKEN_KEY = "backoffice:password-link:{kind}"
-SESSION_RESET_EMAIL_KEY = "backoffice:password-reset-email"
+
+def _password_chosen(request: HttpRequest, user: User) -> HttpResponse:
+    # Choosing the password is the sign-in's first step; the second factor follows (the
+    # enrolment, the first time).
+    response = after_password(request, user, backend=MODEL_BACKEND)
+    messages.success(
+        request,
+        _("Your password is saved. Now set up your authenticator.")
+        if settings.STAFF_MFA and not mfa.is_enrolled(user)
+        else _("Your password is saved."),
+    )
+    return response
 
 
-def invitation(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
-    """The link of ``abonnement staff create``: choose a password, then the authenticator."""
-    return _choose_password(request, uidb64, token, kind="invitation")
-
-
-def password_reset_confirm(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
-    return _choose_password(request, uidb64, token, kind="reset")
+PAGES = password_pages.PasswordPages(
+    audience="backoffice",
+    choose_template="backoffice/set_password.html",
+    dead_link_template="backoffice/set_password.html",
+    reset_template="backoffice/password_reset.html",
+    reset_sent_template="backoffice/password_reset_sent.html",
+    reset_sent_url="backoffice:password_reset_sent",
+    add_error=add_domain_error,
+    chosen=_password_chosen,
+    invalid_status=422,
+)
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-def _choose_password(
-    request: HttpRequest, uidb64: str, token: str, *, kind: passwords.LinkKind
-) -> HttpResponse:
-    session_key = SESSION_TOKEN_KEY.format(kind=kind)
-    if token != TOKEN_PLACEHOLDER:
-        request.session[session_key] = token
-        assert request.resolver_match is not None
-        return redirect(
-            reverse(
-                request.resolver_match.view_name,
-                kwargs={"uidb64": uidb64, "token": TOKEN_PLACEHOLDER},
-            )
-        )
-    token = str(request.session.get(session_key, ""))
-    user = passwords.check_link(uidb64=uidb64, token=token, kind=kind, audience="backoffice")
-    if user is None:
-        return _dead_link(request, kind)
-    form = ChoosePasswordForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            user = passwords.set_password_from_link(
-                uidb64=uidb64,
-                token=token,
-                kind=kind,
-                password=form.cleaned_data["password"],
-                password_again=form.cleaned_data["password_again"],
-                now=clock.now(),
-                audience="backoffice",
-            )
-        except LinkExpired:
-            return _dead_link(request, kind)
-        except DomainError as error:
-            add_domain_error(form, error)
-        else:
-            request.session.pop(session_key, None)
-            # Choosing the password is the sign-in's first step; the second factor follows
-            # (the enrolment, the first time).
-            response = after_password(request, user, backend=MODEL_BACKEND)
-            messages.success(
-                request,
-                _("Your password is saved. Now set up your authenticator.")
-                if settings.STAFF_MFA and not mfa.is_enrolled(user)
-                else _("Your password is saved."),
-            )
-            return response
-    return render(
-        request,
-        "backoffice/set_password.html",
-        {"form": form, "kind": kind, "account": user.email},
-        status=422 if form.errors else 200,
-    )
+def invitation(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    """The link of ``abonnement staff create``: choose a password, then the authenticator."""
+    return password_pages.choose_password(request, uidb64, token, kind="invitation", pages=PAGES)
 
 
-def _dead_link(request: HttpRequest, kind: passwords.LinkKind) -> HttpResponse:
-    return render(request, "backoffice/set_password.html", {"kind": kind, "dead": True}, status=410)
+@never_cache
+@require_http_methods(["GET", "POST"])
+def password_reset_confirm(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    return password_pages.choose_password(request, uidb64, token, kind="reset", pages=PAGES)
 
 
 @require_http_methods(["GET", "POST"])
 def password_reset(request: HttpRequest) -> HttpResponse:
     """ "Forgot your password?": the same answer whether or not the address is a staff
     member's (only an active staff account is e-mailed a link, by the task)."""
-    form = PasswordResetRequestForm(request.POST if request.method == "POST" else None)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                passwords.request_password_reset(
-                    email=form.cleaned_data["email"],
-                    address=ratelimit.client_address(request),
-                    audience="backoffice",
-                    now=clock.now(),
-                )
-            except RateLimited as error:
-                add_domain_error(form, error)
-                status = 429
-            else:
-                request.session[SESSION_RESET_EMAIL_KEY] = form.cleaned_data["email"]
-                return redirect("backoffice:password_reset_sent")
-        else:
-            status = 422
-    return render(request, "backoffice/password_reset.html", {"form": form}, status=status)
+    return password_pages.request_reset(request, pages=PAGES)
 
 
 @require_GET
 def password_reset_sent(request: HttpRequest) -> HttpResponse:
-    email = request.session.get(SESSION_RESET_EMAIL_KEY, "")
-    return render(request, "backoffice/password_reset_sent.html", {"email": email})
+    return password_pages.reset_sent(request, pages=PAGES)
