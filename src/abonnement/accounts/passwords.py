@@ -225,6 +225,7 @@ def deliver_invitation(*, user_id: int, state: str, inviter: str) -> str:
             "link": invitation_link(user),
             "days": INVITATION_DAYS,
             "seller": settings.SELLER["name"],
+            "product": settings.PRODUCT_NAME,
         },
     )
     return "sent"
