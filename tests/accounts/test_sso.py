@@ -435,3 +435,14 @@ def test_a_user_without_an_organisation_is_not_a_portal_user(db: Any) -> None:
     User.objects.create_user("loose@vendor.example", None, name="Loose")
     with pytest.raises(sso.UnknownUser):
         sso.sign_in_with_claims({"email": "loose@vendor.example", "email_verified": True})
+
+
+def test_a_message_about_the_unnamed_provider_starts_with_a_capital(settings: Any) -> None:
+    from abonnement.accounts.sso import NoEmailAddress, ProviderUnavailable
+
+    settings.OIDC_NAME = ""
+    assert ProviderUnavailable().message == (
+        "Single sign-on could not sign you in just now. Try again in a moment, or sign in "
+        "with your e-mail address and password."
+    )
+    assert NoEmailAddress().message.startswith("Single sign-on did not tell us")

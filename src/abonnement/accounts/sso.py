@@ -27,6 +27,7 @@ from authlib.integrations.django_client import OAuth
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from joserfc.errors import JoseError
 
@@ -82,11 +83,14 @@ class NoEmailAddress(DomainError):
 
     def __init__(self) -> None:
         super().__init__(
-            _(
-                "%(provider)s did not tell us your e-mail address, so we cannot find your "
-                "user. Sign in with your e-mail address and password instead."
+            # The name may be the lower-case default: a sentence starts with a capital.
+            capfirst(
+                _(
+                    "%(provider)s did not tell us your e-mail address, so we cannot find your "
+                    "user. Sign in with your e-mail address and password instead."
+                )
+                % {"provider": provider_name()}
             )
-            % {"provider": provider_name()}
         )
 
 
@@ -96,11 +100,14 @@ class EmailNotVerified(DomainError):
 
     def __init__(self, email: str) -> None:
         super().__init__(
-            _(
-                "%(provider)s has not verified the e-mail address %(email)s, so it cannot "
-                "sign you in here. Verify the address there, or sign in with your password."
+            # The name may be the lower-case default: a sentence starts with a capital.
+            capfirst(
+                _(
+                    "%(provider)s has not verified the e-mail address %(email)s, so it cannot "
+                    "sign you in here. Verify the address there, or sign in with your password."
+                )
+                % {"provider": provider_name(), "email": email}
             )
-            % {"provider": provider_name(), "email": email}
         )
 
 
@@ -176,11 +183,14 @@ class ProviderUnavailable(DomainError):
 
     def __init__(self) -> None:
         super().__init__(
-            _(
-                "%(provider)s could not sign you in just now. Try again in a moment, or sign "
-                "in with your e-mail address and password."
+            # The name may be the lower-case default: a sentence starts with a capital.
+            capfirst(
+                _(
+                    "%(provider)s could not sign you in just now. Try again in a moment, or sign "
+                    "in with your e-mail address and password."
+                )
+                % {"provider": provider_name()}
             )
-            % {"provider": provider_name()}
         )
 
 
