@@ -335,3 +335,52 @@ class TestListAndDeactivate:
             SIGN_IN, {"username": support_user.email, "password": "staff-password-2026"}
         )
         assert response["Location"] == ENROL
+
+
+class TestStaffHistory:
+    def changes(self) -> list[tuple[Any, ...]]:
+        from abonnement.accounts.models import StaffChange
+
+        return list(
+            StaffChange.objects.order_by("id").values_list(
+                "at", "actor_name", "channel", "action", "account__email", "after"
+            )
+        )
+
+    def test_every_change_is_recorded_with_who_and_when(self, db: Any) -> None:
+        later = NOW.replace(hour=11)
+        create_staff(
+            email="bert@vendor.example", name="Bert", role="billing", actor=OPERATOR, now=NOW
+        )
+        reset_staff_mfa(email="bert@vendor.example", actor=OPERATOR, now=later)
+        deactivate_staff(email="bert@vendor.example", actor=OPERATOR, now=later)
+        account = {"email": "bert@vendor.example", "name": "Bert", "role": "billing"}
+        assert self.changes() == [
+            (NOW, "Operator (command line)", "cli", "created", "bert@vendor.example",
+             account | {"active": True}),
+            (later, "Operator (command line)", "cli", "mfa_reset", "bert@vendor.example",
+             account | {"active": True}),
+            (later, "Operator (command line)", "cli", "deactivated", "bert@vendor.example",
+             account | {"active": False}),
+        ]  # fmt: skip
+
+    def test_a_refusal_records_nothing(self, support_user: User) -> None:
+        deactivate_staff(email=support_user.email, actor=OPERATOR, now=NOW)
+        before = self.changes()
+        with pytest.raises(ValidationFailed):
+            deactivate_staff(email=support_user.email, actor=OPERATOR, now=NOW)
+        with pytest.raises(ValidationFailed):
+            create_staff(
+                email=support_user.email, name="X", role="support", actor=OPERATOR, now=NOW
+            )
+        assert self.changes() == before
+
+    def test_staff_read_it_in_the_admin_and_nobody_edits_it(self, support_user: User) -> None:
+        create_staff(
+            email="bert@vendor.example", name="Bert", role="billing", actor=OPERATOR, now=NOW
+        )
+        client = signed_in(support_user)
+        listing = client.get("/admin/accounts/staffchange/")
+        assert listing.status_code == 200
+        assert "bert@vendor.example" in listing.content.decode()
+        assert client.get("/admin/accounts/staffchange/add/").status_code == 403

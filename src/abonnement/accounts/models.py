@@ -176,3 +176,27 @@ class PortalSession(models.Model):
 
     def __str__(self) -> str:
         return f"portal session for {self.user_id} until {self.expires_at:%Y-%m-%d %H:%M}"
+
+
+class StaffChange(models.Model):
+    """The history of the staff accounts (``abonnement staff``): who changed which account,
+    when and how. Staff have no organisation, so these entries cannot go into an
+    organisation's history; like it, this table is only ever appended to."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", "Created and invited"
+        DEACTIVATED = "deactivated", "Deactivated, sessions ended"
+        MFA_RESET = "mfa_reset", "Authenticator removed, sessions ended"
+
+    at = models.DateTimeField()
+    actor_name = models.CharField(max_length=200)
+    channel = models.CharField(max_length=20)
+    action = models.CharField(max_length=20, choices=Action.choices)
+    account = models.ForeignKey(User, on_delete=models.PROTECT, related_name="staff_changes")
+    after = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.account_id}"

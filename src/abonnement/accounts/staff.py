@@ -7,13 +7,13 @@ through a one-time link (``accounts.passwords``), then enrols a TOTP authenticat
 first sign-in (``backoffice.mfa``).
 
 Staff have no organisation, so these changes have no organisation history to go in; each
-is written to the log instead (logger ``abonnement.staff``, INFO), and the command line
-that made it prints what it did.
+is written to the staff accounts' own append-only history (``StaffChange``, read in
+Django's admin) in the same transaction, and the command line that made it prints what it
+did.
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,12 +24,10 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from abonnement.accounts import passwords
-from abonnement.accounts.models import StaffRole, User
+from abonnement.accounts.models import StaffChange, StaffRole, User
 from abonnement.accounts.passwords import Invitation
 from abonnement.core.actor import Actor, ActorType
 from abonnement.core.errors import FieldErrors, NotFound, PermissionDenied, ValidationFailed
-
-log = logging.getLogger("abonnement.staff")
 
 ROLES = (StaffRole.SUPPORT.value, StaffRole.BILLING.value)
 
@@ -97,14 +95,7 @@ def create_staff(
             "email", _("A user with this e-mail address already exists.")
         ) from None
     invitation = passwords.invite_locked(user=user, actor=actor, now=now)
-    log.info(
-        "staff account %s (%s, role %s) created and invited by %s at %s",
-        user.email,
-        user.name,
-        user.staff_role,
-        actor.name,
-        now.isoformat(),
-    )
+    _record(user, StaffChange.Action.CREATED, actor=actor, now=now)
     return invitation
 
 
@@ -137,6 +128,22 @@ def _get_staff_locked(email: object) -> User:
     return user
 
 
+def _record(user: User, action: StaffChange.Action, *, actor: Actor, now: datetime) -> None:
+    StaffChange.objects.create(
+        at=now,
+        actor_name=actor.name,
+        channel=actor.channel.value,
+        action=action,
+        account=user,
+        after={
+            "email": user.email,
+            "name": user.name,
+            "role": user.staff_role,
+            "active": user.is_active,
+        },
+    )
+
+
 def _end_sessions(user: User, **changes: object) -> None:
     User.objects.filter(pk=user.pk).update(
         session_generation=F("session_generation") + 1, **changes
@@ -156,7 +163,7 @@ def deactivate_staff(*, email: object, actor: Actor, now: datetime) -> User:
             _("The staff account %(email)s is already deactivated.") % {"email": user.email},
         )
     _end_sessions(user, is_active=False)
-    log.info("staff account %s deactivated by %s at %s", user.email, actor.name, now.isoformat())
+    _record(user, StaffChange.Action.DEACTIVATED, actor=actor, now=now)
     return user
 
 
@@ -169,10 +176,5 @@ def reset_staff_mfa(*, email: object, actor: Actor, now: datetime) -> User:
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
     _end_sessions(user)
-    log.info(
-        "second factor of staff account %s reset by %s at %s",
-        user.email,
-        actor.name,
-        now.isoformat(),
-    )
+    _record(user, StaffChange.Action.MFA_RESET, actor=actor, now=now)
     return user
