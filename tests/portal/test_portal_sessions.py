@@ -146,11 +146,12 @@ def test_a_link_works_once(org: Any, admin_user: Any) -> None:
     response = second.get(address)
     assert response.status_code == 410
     page = response.content.decode()
+    # In the link's language, Dutch.
     assert '<html lang="nl">' in page
-    assert "This link has been used or has expired" in page
+    assert "Deze link is gebruikt of verlopen" in page
     assert (
         '<a class="button" href="https://app.vendor.example/settings?from=billing&amp;x=1" '
-        'target="_top">Back to Abonnement</a>'
+        'target="_top">Terug naar Abonnement</a>'
     ) in page
     assert response["Referrer-Policy"] == "no-referrer"
     assert "no-store" in response["Cache-Control"]
