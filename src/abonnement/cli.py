@@ -364,6 +364,14 @@ def _clock(args: argparse.Namespace) -> int:
 
     if args.clock_command == "show":
         print(clock.now().isoformat())
+        if not clock.simulated():
+            # The instant above is the wall clock's: say so, on stderr so a script reading
+            # the instant from stdout still gets it alone.
+            print(
+                "abonnement: this is the real clock (ABONNEMENT_SIMULATED_CLOCK is off); "
+                "`clock set` needs ABONNEMENT_SIMULATED_CLOCK=1",
+                file=sys.stderr,
+            )
         return 0
     result = advance_clock(to=args.instant, now=clock.now())
     print(f"clock set to {args.instant.isoformat()}; {result.summary()}")

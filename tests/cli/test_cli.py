@@ -128,3 +128,29 @@ def test_clock_set_moves_forward_and_rolls_over(catalog: None, capsys: Any) -> N
     assert clock.now().isoformat() == "2027-07-02T00:00:00+00:00"
     assert main(["clock", "set", "2027-01-01T00:00:00Z"]) == 1
     assert "only moves forward" in capsys.readouterr().err
+
+
+@override_settings(SIMULATED_CLOCK=False)
+def test_clock_show_without_simulated_clock_says_it_is_the_real_one(
+    capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.utils import timezone
+
+    monkeypatch.setattr(timezone, "now", lambda: NOW)
+    assert main(["clock", "show"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == f"{NOW.isoformat()}\n"
+    assert captured.err == (
+        "abonnement: this is the real clock (ABONNEMENT_SIMULATED_CLOCK is off); "
+        "`clock set` needs ABONNEMENT_SIMULATED_CLOCK=1\n"
+    )
+
+
+@override_settings(SIMULATED_CLOCK=True)
+def test_clock_show_with_simulated_clock_prints_its_instant_alone(capsys: Any) -> None:
+    from abonnement.core.models import SimulatedClock
+
+    SimulatedClock.objects.create(pk=1, now=NOW)
+    assert main(["clock", "show"]) == 0
+    captured = capsys.readouterr()
+    assert (captured.out, captured.err) == (f"{NOW.isoformat()}\n", "")
