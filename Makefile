@@ -3,6 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?= -n 2
+PORT ?= 8000
 
 .PHONY: demo test lint bench install clean
 
@@ -21,7 +22,7 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 install: $(VENV)/.installed
 
 demo: $(VENV)/.installed
-	ABONNEMENT_SIMULATED_CLOCK=1 $(BIN)/abonnement demo
+	ABONNEMENT_SIMULATED_CLOCK=1 $(BIN)/abonnement demo --port $(PORT)
 
 test: $(VENV)/.installed-test
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -6,11 +6,14 @@ Exit codes: 0 success, 1 a refusal by the rules (message on stderr), 2 bad argum
 from __future__ import annotations
 
 import argparse
+import errno
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 
@@ -194,6 +197,8 @@ def _run(args: argparse.Namespace) -> int:
         _print_portal_link()
         if args.no_serve:
             return 0
+        if not _port_free(args.host, args.port):
+            return 1
         # The demo delivers its documents too: a background worker beside the web server.
         worker = subprocess.Popen([sys.executable, "-m", "abonnement.cli", "worker"])
         try:
@@ -383,16 +388,66 @@ def _clock(args: argparse.Namespace) -> int:
     return 1 if result.held else 0
 
 
+def _port_free(host: str, port: int) -> bool:
+    """Whether the web server can listen on ``host:port``; if not, say so in one line.
+
+    Bound (and released) the way gunicorn binds, with SO_REUSEADDR, so a port that only has
+    connections closing counts as free and one another server listens on does not.
+    """
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            print(
+                f"abonnement: port {port} is in use; choose another with --port "
+                "(make demo PORT=8080)",
+                file=sys.stderr,
+            )
+        else:
+            reason = error.strerror or str(error)
+            print(f"abonnement: cannot listen on {host}:{port}: {reason}", file=sys.stderr)
+        return False
+    return True
+
+
+# Unix socket paths are limited to 108 bytes (104 on macOS), the terminating NUL included.
+_UNIX_SOCKET_PATH_MAX = 100
+
+
+def _control_socket(data_dir: Path, port: int) -> dict[str, Any]:
+    """Gunicorn's control socket (``gunicornc -s PATH``): one per server, in the data
+    folder and named after the port, instead of the one that every gunicorn on the machine
+    shares in the home folder. Off where the data folder's path is too long for a socket."""
+    path = data_dir / f"gunicorn-{port}.ctl"
+    if len(os.fsencode(path)) > _UNIX_SOCKET_PATH_MAX:
+        return {"control_socket_disable": True}
+    return {"control_socket": str(path)}
+
+
 def _serve(host: str, port: int, workers: int) -> int:
+    from django.conf import settings
     from gunicorn.app.base import BaseApplication
 
     from abonnement.config.wsgi import application
 
+    if not _port_free(host, port):
+        return 1
+    options = {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "accesslog": "-",
+        **_control_socket(settings.DATA_DIR, port),
+    }
+
     class Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
-            self.cfg.set("bind", f"{host}:{port}")
-            self.cfg.set("workers", workers)
-            self.cfg.set("accesslog", "-")
+            for name, value in options.items():
+                self.cfg.set(name, value)
 
         def load(self) -> Any:
             return application

@@ -154,3 +154,98 @@ def test_clock_show_with_simulated_clock_prints_its_instant_alone(capsys: Any) -
     assert main(["clock", "show"]) == 0
     captured = capsys.readouterr()
     assert (captured.out, captured.err) == (f"{NOW.isoformat()}\n", "")
+
+
+@pytest.fixture
+def public_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    # `serve` and `demo` default the public URL to the server's; keep that out of os.environ.
+    monkeypatch.setenv("ABONNEMENT_PUBLIC_URL", "http://127.0.0.1:8000")
+
+
+@pytest.fixture
+def gunicorn_runs(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """Stands in for gunicorn's main loop: records the configuration it would run with."""
+    from gunicorn.app.base import BaseApplication
+
+    runs: list[dict[str, Any]] = []
+
+    def run(self: Any) -> None:
+        cfg = self.cfg
+        runs.append(
+            {
+                "bind": cfg.bind,
+                "workers": cfg.workers,
+                "control_socket": cfg.control_socket,
+                "control_socket_disable": cfg.control_socket_disable,
+            }
+        )
+
+    monkeypatch.setattr(BaseApplication, "run", run)
+    return runs
+
+
+@pytest.mark.usefixtures("public_url")
+def test_serve_on_a_busy_port_says_so_in_one_line(
+    capsys: Any, gunicorn_runs: list[dict[str, Any]]
+) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["serve", "--port", str(port)]) == 1
+    captured = capsys.readouterr()
+    assert captured.err == (
+        f"abonnement: port {port} is in use; choose another with --port (make demo PORT=8080)\n"
+    )
+    assert captured.out == ""
+    assert gunicorn_runs == []
+
+
+@pytest.mark.usefixtures("public_url")
+def test_serve_uses_its_own_control_socket_in_the_data_folder(
+    capsys: Any, gunicorn_runs: list[dict[str, Any]], settings: Any, tmp_path: Any
+) -> None:
+    import socket
+
+    settings.DATA_DIR = tmp_path
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    assert main(["serve", "--port", str(port), "--workers", "3"]) == 0
+    assert gunicorn_runs == [
+        {
+            "bind": [f"127.0.0.1:{port}"],
+            "workers": 3,
+            "control_socket": str(tmp_path / f"gunicorn-{port}.ctl"),
+            "control_socket_disable": False,
+        }
+    ]
+    assert capsys.readouterr().out == f"Serving on http://127.0.0.1:{port}/ (Ctrl+C stops)\n"
+
+
+def test_the_control_socket_is_off_where_the_data_folders_path_is_too_long() -> None:
+    from pathlib import Path
+
+    from abonnement.cli import _control_socket
+
+    assert _control_socket(Path("/srv/abonnement/data"), 8000) == {
+        "control_socket": "/srv/abonnement/data/gunicorn-8000.ctl"
+    }
+    assert _control_socket(Path("/srv/" + "d" * 90), 8000) == {"control_socket_disable": True}
+
+
+def test_make_demo_passes_the_port(capsys: Any) -> None:
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    dry_run = subprocess.run(
+        ["make", "-n", "-W", "pyproject.toml", "demo", "PORT=8080"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "abonnement demo --port 8080\n" in dry_run.stdout
