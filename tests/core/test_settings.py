@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
@@ -58,3 +63,103 @@ def test_a_whole_number_setting_defaults_and_reads(monkeypatch: pytest.MonkeyPat
     assert _env_int("ABONNEMENT_ROLLOVER_BATCH_SIZE", 5000, minimum=1) == 5000
     monkeypatch.setenv("ABONNEMENT_ROLLOVER_BATCH_SIZE", " 250 ")
     assert _env_int("ABONNEMENT_ROLLOVER_BATCH_SIZE", 5000, minimum=1) == 250
+
+
+SQLITE_OPTIONS = {
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+}
+
+
+def test_the_embedded_database_is_a_sqlite_file_in_the_data_folder(tmp_path: Path) -> None:
+    from abonnement.config.settings import _databases
+
+    assert _databases("", tmp_path / "data") == {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(tmp_path / "data" / "abonnement.sqlite3"),
+            "OPTIONS": SQLITE_OPTIONS,
+        }
+    }
+    assert (tmp_path / "data").is_dir()
+
+
+def test_a_sqlite_database_url_gets_the_same_options(tmp_path: Path) -> None:
+    from abonnement.config.settings import _databases
+
+    database = _databases(f"sqlite:///{tmp_path}/demo.sqlite3", tmp_path)["default"]
+    assert (database["ENGINE"], database["NAME"], database["OPTIONS"]) == (
+        "django.db.backends.sqlite3",
+        f"{tmp_path}/demo.sqlite3",
+        SQLITE_OPTIONS,
+    )
+    # An option written in the URL wins over the default one.
+    database = _databases(f"sqlite:///{tmp_path}/demo.sqlite3?timeout=60", tmp_path)["default"]
+    assert database["OPTIONS"] == {**SQLITE_OPTIONS, "timeout": 60}
+
+
+def test_a_postgresql_url_gets_no_sqlite_options(tmp_path: Path) -> None:
+    from abonnement.config.settings import _databases
+
+    database = _databases("postgres://app@db.example:5432/abonnement", tmp_path)["default"]
+    assert (database["ENGINE"], database["NAME"], database["HOST"], database["TEST"]) == (
+        "django.db.backends.postgresql",
+        "abonnement",
+        "db.example",
+        {},
+    )
+    assert "OPTIONS" not in database or database["OPTIONS"] == {}
+
+
+def test_two_connections_check_then_write_at_once_on_a_sqlite_url(
+    tmp_path: Path, django_db_blocker: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The demo's web server and worker on DATABASE_URL=sqlite:///…: two transactions that
+    read, then write, at the same time. Without BEGIN IMMEDIATE the second writer fails at
+    once with "database is locked"; with it, it waits for the first and both count."""
+    from django.db import connections, transaction
+
+    from abonnement.config.settings import _databases
+
+    alias = "concurrent_sqlite"
+    database = _databases(f"sqlite:///{tmp_path}/shared.sqlite3", tmp_path)["default"]
+    monkeypatch.setitem(
+        connections.settings,
+        alias,
+        connections.configure_settings({"default": database})["default"],
+    )
+    failures: list[BaseException] = []
+    start = threading.Barrier(2)
+
+    def add_one() -> None:
+        try:
+            start.wait(timeout=10)
+            with transaction.atomic(using=alias), connections[alias].cursor() as cursor:
+                cursor.execute("SELECT value FROM counter WHERE id = 1")
+                (value,) = cursor.fetchone()
+                time.sleep(0.5)  # the other connection reads meanwhile (without IMMEDIATE)
+                cursor.execute("UPDATE counter SET value = %s WHERE id = 1", [value + 1])
+        except BaseException as error:  # reported by the assertion below
+            failures.append(error)
+        finally:
+            connections[alias].close()
+
+    with django_db_blocker.unblock():
+        with connections[alias].cursor() as cursor:
+            cursor.execute("CREATE TABLE counter (id INTEGER PRIMARY KEY, value INTEGER)")
+            cursor.execute("INSERT INTO counter VALUES (1, 0)")
+        threads = [threading.Thread(target=add_one) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        with connections[alias].cursor() as cursor:
+            cursor.execute("PRAGMA journal_mode")
+            journal_mode = cursor.fetchone()[0]
+            cursor.execute("SELECT value FROM counter WHERE id = 1")
+            total = cursor.fetchone()[0]
+        connections[alias].close()
+        del connections[alias]
+    assert [str(failure) for failure in failures] == []
+    assert (total, journal_mode) == (2, "wal")

@@ -134,28 +134,37 @@ TEMPLATES = [
     },
 ]
 
-DATABASE_URL = os.environ.get("DATABASE_URL", "")
-if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
-    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-        DATABASES["default"].setdefault("TEST", {})
-else:
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
-    DATABASES = {
-        "default": {
+# Every SQLite database, the embedded default or a DATABASE_URL=sqlite:///…: WAL lets
+# readers run beside the single writer; IMMEDIATE takes the write lock at BEGIN so
+# check-then-write services never deadlock on upgrade; a writer waits up to 20 s for the
+# lock instead of failing with "database is locked".
+SQLITE_OPTIONS: dict[str, Any] = {
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+}
+
+
+def _databases(url: str, data_dir: Path) -> dict[str, dict[str, Any]]:
+    """DATABASE_URL (PostgreSQL or SQLite); empty: the embedded SQLite file in the data
+    folder. SQLite gets the same options (SQLITE_OPTIONS) however it is named."""
+    if url:
+        database: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=60))
+        if database["ENGINE"] == "django.db.backends.postgresql":
+            database.setdefault("TEST", {})
+    else:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        database = {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": str(DATA_DIR / "abonnement.sqlite3"),
-            "OPTIONS": {
-                # WAL lets readers run beside the single writer; IMMEDIATE takes the write
-                # lock at BEGIN so check-then-write services never deadlock on upgrade.
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
-                "init_command": (
-                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
-                ),
-            },
+            "NAME": str(data_dir / "abonnement.sqlite3"),
         }
-    }
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database["OPTIONS"] = {**SQLITE_OPTIONS, **database.get("OPTIONS", {})}
+    return {"default": database}
+
+
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
+DATABASES = _databases(DATABASE_URL, DATA_DIR)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
