@@ -136,6 +136,7 @@ OPS = [
     Op("POST", IN_ORG + "/users/{user}/deactivate", OWN, 200, {"license": "keep"}),
     Op("POST", IN_ORG + "/users/{user}/reactivate", OWN, 200, {}, prepare=deactivate_carl),
     Op("POST", IN_ORG + "/portal-sessions", VENDOR_ONLY, 201, {"email": "carl@testi.example"}),
+    Op("PUT", IN_ORG + "/usage", VENDOR_ONLY, 200, {"storage_used_gb": 12.5}),
     Op("POST", IN_ORG + "/users/{user}/invite", OWN, 200),
     Op("GET", IN_ORG + "/features", OWN, 200, scope="read"),
     Op("PUT", IN_ORG + "/features/sso", OWN, 200, {"enabled": True}),

@@ -76,6 +76,8 @@ CONTRACT = {
     ("DELETE", "/api/v1/webhook-endpoints/{id}"),
     # From ../shared/API-next.md, "Sign-in and embedding".
     ("POST", ORG + "/portal-sessions"),
+    # From ../shared/API-next.md, "Subscription".
+    ("PUT", ORG + "/usage"),
     # From ../shared/API-next.md, "Users".
     ("POST", ORG + "/users/{user}/invite"),
 }

@@ -37,6 +37,7 @@ def period(
             "extra_gb": extra_gb,
             "total_gb": included_gb + extra_gb,
             "used_gb": used,
+            "reported_at": None,
         },
         "add_ons": [],
         "monthly_price": monthly,
@@ -73,7 +74,7 @@ def test_the_overview_shows_both_periods(api: Api, org: Any, writer: str) -> Non
     assert reply.status == 200
     assert reply.body == overview(
         org,
-        period(CURRENT, licenses=10, free=9, used=0.0, monthly="200.00", total="1200.00"),
+        period(CURRENT, licenses=10, free=9, monthly="200.00", total="1200.00"),
         # The next period uses the price list in force from 2027-07-01 (Rule 7).
         period(NEXT, licenses=10, monthly="210.00", total="1260.00"),
     )
@@ -104,7 +105,7 @@ def test_raising_licences_buys_the_difference_pro_rata(api: Api, org: Any, write
     assert Order.objects.get(pk=order_id).total == order_total("332.15")
     assert reply.body["subscription"] == overview(
         org,
-        period(CURRENT, licenses=13, free=12, used=0.0, monthly="260.00", total="1560.00"),
+        period(CURRENT, licenses=13, free=12, monthly="260.00", total="1560.00"),
         period(NEXT, licenses=13, monthly="273.00", total="1638.00"),
     )
     entry = HistoryEntry.objects.get(organization=org, kind="licenses")
@@ -159,9 +160,7 @@ def test_the_licence_preview_commits_nothing(api: Api, org: Any, reader: str) ->
         "charged_period": {"start": "2027-01-15", "end": "2027-06-30"},
         "days": 167,
         "period_days": 181,
-        "current_period": period(
-            CURRENT, licenses=13, free=12, used=0.0, monthly="260.00", total="1560.00"
-        ),
+        "current_period": period(CURRENT, licenses=13, free=12, monthly="260.00", total="1560.00"),
         "next_period": period(NEXT, licenses=13, monthly="273.00", total="1638.00"),
     }
     assert state(org) == before
@@ -189,7 +188,8 @@ def test_storage_packs_follow_the_licence_timing(api: Api, org: Any, writer: str
         "included_gb": 100,
         "extra_gb": 100,
         "total_gb": 200,
-        "used_gb": 0.0,
+        "used_gb": None,
+        "reported_at": None,
     }
     assert current["monthly_price"] == "208.00"
     lowered = api.put(f"/organizations/{org.pk}/subscription/storage", writer, {"extra_packs": 0})

@@ -12,6 +12,7 @@ from ninja import Query, Router
 from ninja.responses import Status
 
 from abonnement.accounts import permissions
+from abonnement.accounts.api import VendorTokenInOrganization
 from abonnement.config.api_auth import caller_of, organization_for, request_now, vendor_token
 from abonnement.config.api_common import PageQuery, paginate
 from abonnement.config.api_errors import responses
@@ -33,11 +34,13 @@ from abonnement.subscriptions.schemas import (
     StorageIn,
     SubscriptionChangeOut,
     SubscriptionOut,
+    UsageIn,
     edition_request_out,
     preview_out,
     subscription_out,
 )
 from abonnement.subscriptions.selectors import edition_requests_of, subscription_overview
+from abonnement.subscriptions.usage import report_usage
 
 router = Router(tags=["Subscription"])
 clock_router = Router(tags=["Clock"])
@@ -177,6 +180,26 @@ def schedule_next_edition(request: HttpRequest, org: str, payload: NextEditionIn
 def cancel_next_edition(request: HttpRequest, org: str) -> Any:
     caller, organization = organization_for(request, org)
     services.cancel_edition_change(organization=organization, actor=caller.actor, now=caller.now)
+    return _subscription(organization.pk)
+
+
+@router.put(
+    "/organizations/{org}/usage",
+    auth=[VendorTokenInOrganization()],
+    response=responses({200: SubscriptionOut}, write=True),
+    summary="Report the storage in use (vendor)",
+)
+def put_usage(request: HttpRequest, org: str, payload: UsageIn) -> Any:
+    """The vendor's product reports how much storage the organisation uses, in GB (0 to
+    999999999.999, at most three decimals). The subscription then shows it as
+    ``storage.used_gb`` of the current period, with ``reported_at``."""
+    caller, organization = organization_for(request, org)
+    report_usage(
+        organization=organization,
+        storage_used_gb=payload.storage_used_gb,
+        actor=caller.actor,
+        now=caller.now,
+    )
     return _subscription(organization.pk)
 
 

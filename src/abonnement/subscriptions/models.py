@@ -51,7 +51,10 @@ class Subscription(models.Model):
     # (strings with four decimals): an add-on bought mid-period costs what it cost when the
     # period started, whatever a later price-list edit says (Rule 7).
     add_on_prices = models.JSONField(default=dict, blank=True)
-    storage_used_gb = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    # The storage in use as the vendor's product last reported it (PUT …/usage), and when;
+    # ``storage_reported_at`` is null until the first report.
+    storage_used_gb = models.DecimalField(max_digits=12, decimal_places=3, default=0)
+    storage_reported_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField()
 
     class Meta:

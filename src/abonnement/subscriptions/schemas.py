@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Literal
 
 from ninja import Schema
@@ -26,7 +27,13 @@ class StorageOut(Schema):
     included_gb: int
     extra_gb: int
     total_gb: int
-    used_gb: float | None = Field(description="Current period only.")
+    used_gb: float | None = Field(
+        description="Current period only: the storage in use as the vendor's product last "
+        "reported it (PUT …/usage); null until the first report."
+    )
+    reported_at: datetime | None = Field(
+        description="Current period only: when ``used_gb`` was reported; null until then."
+    )
 
 
 class PeriodViewOut(Schema):
@@ -68,7 +75,12 @@ def period_view_out(view: PeriodView) -> dict[str, Any]:
             "included_gb": view.included_storage_gb,
             "extra_gb": view.extra_storage_gb,
             "total_gb": view.total_storage_gb,
-            "used_gb": None if view.used_storage_gb is None else float(view.used_storage_gb),
+            "used_gb": (
+                None
+                if view.used_storage_gb is None or view.used_storage_reported_at is None
+                else float(view.used_storage_gb)
+            ),
+            "reported_at": view.used_storage_reported_at,
         },
         "add_ons": [add_on.code for add_on in view.add_ons],
         "monthly_price": money(view.monthly_price),
@@ -97,6 +109,13 @@ class LicensesIn(ApiInput):
 
 class StorageIn(ApiInput):
     extra_packs: StrictInt
+
+
+class UsageIn(ApiInput):
+    storage_used_gb: Decimal = Field(
+        description="The storage in use in GB, 0 to 999999999.999, at most three decimals.",
+        examples=[12.5],
+    )
 
 
 class SubscriptionChangeOut(Schema):

@@ -59,6 +59,8 @@ class PeriodView:
     add_ons: list[AddOnView] = field(default_factory=list)
     free_licenses: int | None = None
     used_storage_gb: Decimal | None = None
+    # When the vendor's product reported ``used_storage_gb``; None until it first does.
+    used_storage_reported_at: datetime | None = None
 
     @property
     def extra_storage_gb(self) -> int:
@@ -159,6 +161,7 @@ def current_period_view(
         ],
         free_licenses=max(subscription.licenses - active_users, 0),
         used_storage_gb=subscription.storage_used_gb,
+        used_storage_reported_at=subscription.storage_reported_at,
     )
 
 
