@@ -197,6 +197,7 @@ class Receiver:
     statuses: list[int] = field(default_factory=lambda: [204])
     received: list[Received] = field(default_factory=list)
     url: str = ""
+    answer_body: bytes = b"ok"
 
     def answer(self) -> int:
         index = min(len(self.received) - 1, len(self.statuses) - 1)
@@ -204,7 +205,8 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
+def receiver(settings: Any) -> Iterator[Receiver]:
+    settings.WEBHOOK_ALLOW_PRIVATE = True  # it listens on 127.0.0.1
     state = Receiver()
 
     class Handler(BaseHTTPRequestHandler):
@@ -214,9 +216,9 @@ def receiver() -> Iterator[Receiver]:
             state.received.append(Received(headers, self.rfile.read(length)))
             status = state.answer()
             self.send_response(status)
-            self.send_header("Content-Length", "2")
+            self.send_header("Content-Length", str(len(state.answer_body)))
             self.end_headers()
-            self.wfile.write(b"ok")
+            self.wfile.write(state.answer_body)
 
         def log_message(self, *args: Any) -> None:
             pass

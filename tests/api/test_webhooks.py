@@ -162,6 +162,7 @@ def test_an_unreachable_endpoint_fails_with_the_error_logged(
     api: Api, org: Any, writer: str, vendor: str, fast_retries: None, settings: Any
 ) -> None:
     settings.WEBHOOK_MAX_ATTEMPTS = 2
+    settings.WEBHOOK_ALLOW_PRIVATE = True
     endpoint = register(api, vendor, "http://127.0.0.1:9/closed", ["order.created"])
     api.put(f"/organizations/{org.pk}/subscription/licenses", writer, {"licenses": 11})
     run_worker()

@@ -407,6 +407,9 @@ ROLLOVER_BATCH_SIZE = _env_int("ABONNEMENT_ROLLOVER_BATCH_SIZE", 5000, minimum=1
 # Sweeps that `abonnement rollover` runs side by side on PostgreSQL (SQLite always uses one).
 ROLLOVER_WORKERS = _env_int("ABONNEMENT_ROLLOVER_WORKERS", min(4, os.cpu_count() or 1), minimum=1)
 MAX_LICENSES = 100_000
+# Endpoints must resolve to public addresses (checked at registration and at each delivery);
+# on: any address, e.g. a receiver on this machine or the local network (development).
+WEBHOOK_ALLOW_PRIVATE = _env_bool("ABONNEMENT_WEBHOOK_ALLOW_PRIVATE")
 # How often a running `abonnement worker` runs the due rollovers and reminders (seconds;
 # 0 switches the timetable off, for installations that run them from cron instead).
 SCHEDULE_SECONDS = _env_int("ABONNEMENT_SCHEDULE_SECONDS", 300, minimum=0)

@@ -102,14 +102,14 @@ class WebhookDelivery(models.Model):
 
 
 class WebhookAttempt(models.Model):
-    """The delivery log: one row per HTTP attempt."""
+    """The delivery log: one row per HTTP attempt, its status or error and timing, never
+    what the receiver answered in its body."""
 
     delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="log")
     number = models.PositiveSmallIntegerField()
     attempted_at = models.DateTimeField()
     succeeded = models.BooleanField()
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_body = models.CharField(max_length=1000, blank=True, default="")
     error = models.CharField(max_length=500, blank=True, default="")
     duration_ms = models.PositiveIntegerField()
 

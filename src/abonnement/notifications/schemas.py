@@ -84,7 +84,6 @@ class WebhookAttemptOut(Schema):
     attempted_at: datetime
     succeeded: bool
     response_status: int | None
-    response_body: str
     error: str
     duration_ms: int
 
@@ -116,7 +115,6 @@ def delivery_out(delivery: WebhookDelivery) -> dict[str, Any]:
                 "attempted_at": attempt.attempted_at,
                 "succeeded": attempt.succeeded,
                 "response_status": attempt.response_status,
-                "response_body": attempt.response_body,
                 "error": attempt.error,
                 "duration_ms": attempt.duration_ms,
             }

@@ -23,17 +23,20 @@ Contract:
 from __future__ import annotations
 
 import base64
+import http.client
+import ipaddress
 import json
 import logging
 import secrets
+import socket
+import ssl
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -85,9 +88,117 @@ def _clean_url(value: object, errors: FieldErrors) -> str:
         if not url or len(url) > MAX_URL_LENGTH:
             raise DjangoValidationError("length")
         URLValidator(schemes=["https", "http"])(url)
-    except DjangoValidationError:
+        target = _Target.of(url)
+    except (DjangoValidationError, ValueError):
         errors.add("url", _("Enter the endpoint's web address (https://…)."))
+        return url
+    if settings.WEBHOOK_ALLOW_PRIVATE:
+        return url
+    try:
+        addresses = _resolve(target)
+    except OSError:
+        # Nothing to reach there now; every delivery resolves the name again and checks it.
+        return url
+    refused = _first_not_public(addresses)
+    if refused is not None:
+        errors.add(
+            "url",
+            _(
+                "%(host)s is not a public address (%(address)s): webhooks are only sent "
+                "to the internet."
+            )
+            % {"host": target.host, "address": refused},
+        )
     return url
+
+
+# --------------------------------------------------------------------------- addresses
+
+# Address blocks that carry an IPv4 address in their last 32 bits (NAT64, IPv4-compatible).
+_EMBEDDING_IPV4 = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("::/96"))
+_UNIQUE_LOCAL = ipaddress.IPv6Network("fc00::/7")
+
+
+@dataclass(frozen=True)
+class _Target:
+    """Where an endpoint URL points: scheme, host (a name or an address), port, and path."""
+
+    scheme: str
+    host: str
+    port: int
+    path: str
+
+    @classmethod
+    def of(cls, url: str) -> _Target:
+        """Raises ValueError for a URL without a host or with a port out of range."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)  # ValueError: bad port
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        return cls(parts.scheme, parts.hostname, port, path)
+
+    @staticmethod
+    def host_of(url: str) -> str:
+        return urlsplit(url).hostname or url
+
+
+@dataclass(frozen=True)
+class _Address:
+    family: int
+    sockaddr: tuple[Any, ...]
+
+    @property
+    def ip(self) -> str:
+        return str(self.sockaddr[0])
+
+
+def _resolve(target: _Target) -> list[_Address]:
+    """Every address the host resolves to (an address literal resolves to itself)."""
+    found = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
+    addresses: list[_Address] = []
+    for family, _type, _proto, _name, sockaddr in found:
+        address = _Address(int(family), tuple(sockaddr))
+        if address not in addresses:
+            addresses.append(address)
+    if not addresses:
+        raise OSError(f"{target.host} has no address")
+    return addresses
+
+
+def is_public(text: str) -> bool:
+    """Whether an IP address is one of the internet's: not loopback, private (RFC 1918,
+    shared, unique-local), link-local, multicast, reserved or unspecified, nor one of those
+    carried inside an IPv6 address (IPv4-mapped, IPv4-compatible, NAT64, 6to4, Teredo)."""
+    ip = ipaddress.ip_address(text.split("%", 1)[0])  # an IPv6 scope (fe80::1%eth0) aside
+    candidates: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = [ip]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            candidates.append(ip.ipv4_mapped)
+        if ip.sixtofour is not None:
+            candidates.append(ip.sixtofour)
+        if ip.teredo is not None:
+            candidates.extend(ip.teredo)
+        if any(ip in network for network in _EMBEDDING_IPV4):
+            candidates.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return not any(
+        not candidate.is_global
+        or candidate.is_loopback
+        or candidate.is_private
+        or candidate.is_link_local
+        or candidate.is_multicast
+        or candidate.is_reserved
+        or candidate.is_unspecified
+        or (
+            isinstance(candidate, ipaddress.IPv6Address)
+            and (candidate in _UNIQUE_LOCAL or candidate.is_site_local)
+        )
+        for candidate in candidates
+    )
+
+
+def _first_not_public(addresses: Sequence[_Address]) -> str | None:
+    return next((a.ip for a in addresses if not is_public(a.ip)), None)
 
 
 def _clean_events(value: object, errors: FieldErrors) -> list[str]:
@@ -371,17 +482,45 @@ def retry_delay(attempt: int) -> timedelta:
 class SendResult:
     succeeded: bool
     status: int | None
-    body: str
     error: str
     duration_ms: int
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None  # a redirect is an answer that is not 2xx: the attempt failed
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """HTTP to one address checked beforehand, whatever the host name resolves to by now;
+    the request still names the host (``Host``)."""
+
+    def __init__(self, target: _Target, address: _Address, *, timeout: float) -> None:
+        super().__init__(target.host, target.port, timeout=timeout)
+        self.address = address
+
+    def _open_socket(self) -> socket.socket:
+        sock = socket.socket(self.address.family, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(self.timeout)
+            sock.connect(self.address.sockaddr)
+        except OSError:
+            sock.close()
+            raise
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock
+
+    def connect(self) -> None:
+        self.sock = self._open_socket()
 
 
-_opener = urllib.request.build_opener(_NoRedirects)
+class _PinnedHTTPSConnection(_PinnedHTTPConnection):
+    """HTTPS to one checked address: the TLS handshake sends the host name (SNI) and the
+    certificate must be valid for it, as when connecting by name."""
+
+    default_port = http.client.HTTPS_PORT
+
+    def __init__(self, target: _Target, address: _Address, *, timeout: float) -> None:
+        super().__init__(target, address, timeout=timeout)
+        self.tls = ssl.create_default_context()
+
+    def connect(self) -> None:
+        self.sock = self.tls.wrap_socket(self._open_socket(), server_hostname=self.host)
 
 
 def signed_headers(*, secret: str, message_id: str, body: str, at: datetime) -> dict[str, str]:
@@ -393,31 +532,55 @@ def signed_headers(*, secret: str, message_id: str, body: str, at: datetime) -> 
     }
 
 
+def _connect(target: _Target, addresses: Sequence[_Address]) -> _PinnedHTTPConnection:
+    """A connection to the first of ``addresses`` that answers."""
+    kind = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
+    failure: OSError = OSError(f"{target.host} has no address")
+    for address in addresses:
+        connection = kind(target, address, timeout=settings.WEBHOOK_TIMEOUT_SECONDS)
+        try:
+            connection.connect()
+        except OSError as error:
+            connection.close()
+            failure = error
+            continue
+        return connection
+    raise failure
+
+
 def _send(endpoint: WebhookEndpoint, message: WebhookMessage, *, at: datetime) -> SendResult:
+    """POST the message to the endpoint: its host is resolved once, every address it gives
+    is checked (unless ``WEBHOOK_ALLOW_PRIVATE``), and the request goes to one of those very
+    addresses, so a name that changes its answer in between cannot lead it elsewhere. No
+    redirect is followed and no proxy used; the answer's status is kept, never its body."""
     headers = {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
         **signed_headers(secret=endpoint.secret, message_id=message.pk, body=message.body, at=at),
     }
-    request = urllib.request.Request(
-        endpoint.url, data=message.body.encode(), headers=headers, method="POST"
-    )
     started = time.monotonic()
     status: int | None = None
-    body = ""
     error = ""
     try:
-        with _opener.open(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as response:
-            status = response.status
-            body = response.read(1000).decode("utf-8", "replace")
-    except urllib.error.HTTPError as failure:
-        status = failure.code
-        body = failure.read(1000).decode("utf-8", "replace")
-    except (urllib.error.URLError, OSError, ValueError) as failure:
-        error = str(getattr(failure, "reason", failure))[:500] or type(failure).__name__
+        target = _Target.of(endpoint.url)
+        addresses = _resolve(target)
+        refused = None if settings.WEBHOOK_ALLOW_PRIVATE else _first_not_public(addresses)
+        if refused is not None:
+            error = f"Not sent: {target.host} resolves to {refused}, which is not a public address."
+        else:
+            connection = _connect(target, addresses)
+            try:
+                connection.request("POST", target.path, body=message.body.encode(), headers=headers)
+                status = connection.getresponse().status
+            finally:
+                connection.close()
+    except socket.gaierror as failure:
+        error = f"{_Target.host_of(endpoint.url)} could not be resolved: {failure.strerror}"
+    except (OSError, ValueError, http.client.HTTPException) as failure:
+        error = str(failure) or type(failure).__name__
     duration_ms = int((time.monotonic() - started) * 1000)
     succeeded = status is not None and 200 <= status < 300
-    return SendResult(succeeded, status, body[:1000], error, duration_ms)
+    return SendResult(succeeded, status, error[:500], duration_ms)
 
 
 def attempt_delivery(*, delivery_id: str, attempt: int, now: datetime) -> None:
@@ -442,7 +605,6 @@ def attempt_delivery(*, delivery_id: str, attempt: int, now: datetime) -> None:
             attempted_at=now,
             succeeded=result.succeeded,
             response_status=result.status,
-            response_body=result.body,
             error=result.error,
             duration_ms=result.duration_ms,
         )
