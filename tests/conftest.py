@@ -19,6 +19,36 @@ NOW = datetime(2027, 1, 15, 10, 0, tzinfo=UTC)
 VENDOR = Actor.vendor_token("Test vendor")
 
 
+def _let_the_test_flush_wipe_the_history() -> None:
+    """The history table refuses TRUNCATE (PostgreSQL) and DELETE (SQLite) by trigger
+    (history migration 0004). The one wipe allowed is Django's flush between transactional
+    tests: on PostgreSQL it runs with the session setting the TRUNCATE trigger lets through
+    (``SET LOCAL``, so for the flush's own transaction only); on SQLite, whose triggers cannot
+    read a setting, the flush drops the history triggers and creates them again in its own
+    transaction. Nothing in the product does either."""
+    import importlib
+
+    from django.db.backends.base.operations import BaseDatabaseOperations
+
+    triggers = importlib.import_module(
+        "abonnement.history.migrations.0004_append_only_truncate_and_sqlite"
+    )
+    flush = BaseDatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(self: BaseDatabaseOperations, sql_list: list[str]) -> None:
+        vendor = self.connection.vendor
+        if vendor == "postgresql" and sql_list:
+            sql_list = [f"SET LOCAL {triggers.WIPE_SETTING} = 'on';", *sql_list]
+        elif vendor == "sqlite" and any(triggers.TABLE in sql for sql in sql_list):
+            sql_list = [*triggers.SQLITE_DROP, *sql_list, *triggers.SQLITE_CREATE]
+        flush(self, sql_list)
+
+    BaseDatabaseOperations.execute_sql_flush = execute_sql_flush  # type: ignore[method-assign]
+
+
+_let_the_test_flush_wipe_the_history()
+
+
 @pytest.fixture(autouse=True)
 def _english_between_tests() -> Any:
     """A portal request leaves its language active in the test process; every test starts

@@ -15,7 +15,7 @@ from tests.conftest import NOW
 pytestmark = pytest.mark.django_db
 
 postgres_only = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="the trigger exists on PostgreSQL only"
+    connection.vendor != "postgresql", reason="TRUNCATE exists on PostgreSQL only"
 )
 
 
@@ -92,8 +92,9 @@ class TestModel:
         assert (len(row["actor_name"]), len(row["subject"]), len(row["reason"])) == (200, 200, 500)
 
 
-@postgres_only
 class TestDatabaseTrigger:
+    """The database refuses what the model refuses, on PostgreSQL and on SQLite."""
+
     def test_raw_update_is_refused(self, org: Any, admin: Actor) -> None:
         created = entry(org, admin)
         before = stored(created.pk)
@@ -132,6 +133,78 @@ class TestDatabaseTrigger:
         entry(org, admin)
         entry(org, admin)
         assert HistoryEntry.objects.count() == count + 2
+
+    @postgres_only
+    def test_truncate_is_refused(self, org: Any, admin: Actor) -> None:
+        created = entry(org, admin)
+        before = stored(created.pk)
+        count = HistoryEntry.objects.count()
+        table = HistoryEntry._meta.db_table
+        with (
+            pytest.raises(DatabaseError, match="history entries are append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the insert's deferred checks
+            cursor.execute(f"TRUNCATE {table}")
+        assert HistoryEntry.objects.count() == count
+        assert stored(created.pk) == before
+
+    @postgres_only
+    def test_truncate_cascading_from_the_organisations_is_refused(
+        self, org: Any, admin: Actor
+    ) -> None:
+        created = entry(org, admin)
+        count = HistoryEntry.objects.count()
+        with (
+            pytest.raises(DatabaseError, match="history entries are append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("TRUNCATE organizations_organization CASCADE")
+        assert HistoryEntry.objects.count() == count
+        assert stored(created.pk)["organization_id"] == org.pk
+
+    @postgres_only
+    def test_the_wipe_setting_outside_the_flush_lets_only_truncate_through(
+        self, org: Any, admin: Actor
+    ) -> None:
+        """The setting opens TRUNCATE, never a row's UPDATE or DELETE."""
+        created = entry(org, admin)
+        table = HistoryEntry._meta.db_table
+        with (
+            pytest.raises(DatabaseError, match="history entries are append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute("SET LOCAL abonnement.allow_history_wipe = 'on'")
+            cursor.execute(f"DELETE FROM {table} WHERE id = %s", [created.pk])
+        assert HistoryEntry.objects.filter(pk=created.pk).exists()
+
+    def test_the_test_suites_flush_still_empties_the_table(self, org: Any, admin: Actor) -> None:
+        """What pytest-django does between transactional tests (tests/conftest.py): the
+        flush alone may wipe the history, and the triggers are there again afterwards."""
+        from django.core.management.color import no_style
+
+        created = entry(org, admin)
+        table = HistoryEntry._meta.db_table
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the insert's deferred checks
+        connection.ops.execute_sql_flush(
+            connection.ops.sql_flush(no_style(), [table], allow_cascade=False)
+        )
+        assert HistoryEntry.objects.count() == 0
+        again = entry(org, admin)
+        with (
+            pytest.raises(DatabaseError, match="history entries are append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(f"DELETE FROM {table} WHERE id = %s", [again.pk])
+        assert HistoryEntry.objects.filter(pk=again.pk).exists()
+        assert created.pk != again.pk
 
 
 @pytest.mark.parametrize(
