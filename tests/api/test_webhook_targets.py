@@ -6,11 +6,17 @@ log keeps the answer's status and timing, never its body."""
 from __future__ import annotations
 
 import socket
+import ssl
+import subprocess
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 from django.test import Client
 
+from abonnement.notifications import services
 from abonnement.notifications.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from tests.api.conftest import Api, CommittingApi, Receiver, register, run_worker, verified
 
@@ -227,3 +233,75 @@ def test_the_delivery_log_keeps_no_answer_body(
     assert "response_body" not in {field.name for field in WebhookAttempt._meta.get_fields()}
     schema = api.get("/openapi.json").body
     assert "response_body" not in str(schema)
+
+
+@pytest.fixture
+def tls_receiver(tmp_path: Any, settings: Any) -> Iterator[tuple[int, list[str]]]:
+    """An HTTPS receiver on 127.0.0.1 whose certificate names ``hooks.example`` only."""
+    settings.WEBHOOK_ALLOW_PRIVATE = True
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
+            *("-keyout", str(key), "-out", str(cert), "-subj", "/CN=hooks.example"),
+            *("-addext", "subjectAltName=DNS:hooks.example"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    hosts: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            hosts.append(self.headers["Host"])
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    trusted = ssl.create_default_context(cafile=str(cert))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(services, "_tls_context", lambda: trusted)
+        yield server.server_address[1], hosts
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize(("name", "delivered"), [("hooks.example", True), ("other.example", False)])
+def test_https_to_the_resolved_address_checks_the_certificate_for_the_name(
+    api: Api,
+    org: Any,
+    writer: str,
+    vendor: str,
+    fast_retries: None,
+    settings: Any,
+    dns: dict[str, list[str]],
+    tls_receiver: tuple[int, list[str]],
+    name: str,
+    delivered: bool,
+) -> None:
+    settings.WEBHOOK_MAX_ATTEMPTS = 1
+    port, hosts = tls_receiver
+    dns[name] = ["127.0.0.1"]
+    endpoint = register(api, vendor, f"https://{name}:{port}/hooks", ["order.created"])
+    api.put(f"/organizations/{org.pk}/subscription/licenses", writer, {"licenses": 11})
+    run_worker()
+
+    (delivery,) = api.get(f"/webhook-endpoints/{endpoint['id']}/deliveries", vendor).body["data"]
+    (attempt,) = delivery["attempts"]
+    if delivered:
+        assert hosts == [f"hooks.example:{port}"]
+        assert (delivery["status"], attempt["response_status"]) == ("succeeded", 204)
+    else:
+        assert hosts == []
+        assert (delivery["status"], attempt["response_status"]) == ("failed", None)
+        assert "certificate verify failed" in attempt["error"]
+        assert "other.example" in attempt["error"]

@@ -509,6 +509,11 @@ class _PinnedHTTPConnection(http.client.HTTPConnection):
         self.sock = self._open_socket()
 
 
+def _tls_context() -> ssl.SSLContext:
+    """The system's trusted certificates, host names checked."""
+    return ssl.create_default_context()
+
+
 class _PinnedHTTPSConnection(_PinnedHTTPConnection):
     """HTTPS to one checked address: the TLS handshake sends the host name (SNI) and the
     certificate must be valid for it, as when connecting by name."""
@@ -517,7 +522,7 @@ class _PinnedHTTPSConnection(_PinnedHTTPConnection):
 
     def __init__(self, target: _Target, address: _Address, *, timeout: float) -> None:
         super().__init__(target, address, timeout=timeout)
-        self.tls = ssl.create_default_context()
+        self.tls = _tls_context()
 
     def connect(self) -> None:
         self.sock = self.tls.wrap_socket(self._open_socket(), server_hostname=self.host)
