@@ -225,6 +225,19 @@ class TestUpdateBillingDetails:
             ("contact.email", "Enter a valid e-mail address, such as name@example.com.")
         ]
 
+    @pytest.mark.parametrize("email", ["a@localhost", "user@[127.0.0.1]", "user@[IPv6:::1]"])
+    def test_contact_email_at_localhost_or_an_address_literal_is_refused(
+        self, org: Any, admin: Actor, email: str
+    ) -> None:
+        assert refused(org, body(contact={"name": "Tiina", "email": email}, cc=[email]), admin) == [
+            (
+                field,
+                "Enter an e-mail address at an internet domain, such as name@example.com "
+                "(not at localhost or an IP address).",
+            )
+            for field in ("contact.email", "cc.0")
+        ]
+
     def test_copy_recipients_are_validated_each(self, org: Any, admin: Actor) -> None:
         cc = ["ok@testi.example", "not an address", "", 5]
         assert refused(org, body(cc=cc), admin) == [

@@ -556,6 +556,29 @@ def test_email_refusals(raw: str, fragment: str) -> None:
     assert_refused(lambda: v.validate_email_address(raw, "cc"), "cc", fragment)
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "a@localhost",
+        "billing@LOCALHOST",
+        "user@[127.0.0.1]",
+        "user@[10.0.0.1]",
+        "user@[IPv6:::1]",
+        "user@[IPv6:2001:db8::1]",
+        "postmaster@intranet",
+    ],
+)
+def test_email_at_localhost_or_an_address_literal_is_refused(raw: str) -> None:
+    # A billing contact (and a user, and a staff member) must be reachable on the
+    # internet: a mailbox on this machine or at a bare IP address is not a contact.
+    assert_refused(
+        lambda: v.validate_email_address(raw, "contact_email"),
+        "contact_email",
+        "Enter an e-mail address at an internet domain, such as name@example.com "
+        "(not at localhost or an IP address).",
+    )
+
+
 def test_email_of_exactly_254_characters_is_accepted() -> None:
     address = "a" * 64 + "@" + ".".join(["b" * 60, "c" * 60, "d" * 60, "e" * 2]) + ".com"
     assert len(address) == 254

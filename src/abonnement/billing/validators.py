@@ -601,13 +601,17 @@ def validate_vat_number(value: str, country: str, field: str = "vat_number") -> 
 
 # --- Contact, address and preferences ---------------------------------------------------
 
-_email_validator: Final = EmailValidator()
+# Django's default allows ``localhost`` as a domain; no address here may be on this machine.
+_email_validator: Final = EmailValidator(allowlist=())
 
 
 def validate_email_address(value: str, field: str) -> str:
     """E-mail address checked with Django's ``EmailValidator``; at most 254 characters.
 
-    The domain is lower-cased (domains are case-insensitive, local parts are not).
+    The domain must be an internet domain name: ``localhost``, any name without a dot and
+    address literals (``user@[127.0.0.1]``, ``user@[IPv6:::1]``) are refused, since such a
+    mailbox is on one machine or network rather than a contact anyone can write to. The
+    domain is lower-cased (domains are case-insensitive, local parts are not).
     """
     text = _stripped(value, field)
     if len(text) > EMAIL_MAX_LENGTH:
@@ -616,11 +620,19 @@ def validate_email_address(value: str, field: str) -> str:
             gettext("An e-mail address has at most %(max)d characters.")
             % {"max": EMAIL_MAX_LENGTH},
         )
+    local, at, domain = text.rpartition("@")
+    if at and local and domain and (domain.startswith("[") or "." not in domain.strip(".")):
+        _fail(
+            field,
+            gettext(
+                "Enter an e-mail address at an internet domain, such as name@example.com "
+                "(not at localhost or an IP address)."
+            ),
+        )
     try:
         _email_validator(text)
     except DjangoValidationError:
         _fail(field, gettext("Enter a valid e-mail address, such as name@example.com."))
-    local, _, domain = text.rpartition("@")
     return f"{local}@{domain.lower()}"
 
 
