@@ -163,3 +163,86 @@ def test_two_connections_check_then_write_at_once_on_a_sqlite_url(
         del connections[alias]
     assert [str(failure) for failure in failures] == []
     assert (total, journal_mode) == (2, "wal")
+
+
+def test_no_proxies_and_no_secure_cookies_leave_https_alone() -> None:
+    from abonnement.config.settings import _transport_security
+
+    assert _transport_security(trusted_proxies=0, secure_cookies=False, hsts_seconds=31536000) == {
+        "SECURE_PROXY_SSL_HEADER": None,
+        "SECURE_HSTS_SECONDS": 0,
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS": False,
+        "SECURE_SSL_REDIRECT": False,
+    }
+
+
+def test_behind_a_proxy_with_secure_cookies_https_is_enforced() -> None:
+    from abonnement.config.settings import _transport_security
+
+    assert _transport_security(trusted_proxies=1, secure_cookies=True, hsts_seconds=31536000) == {
+        "SECURE_PROXY_SSL_HEADER": ("HTTP_X_FORWARDED_PROTO", "https"),
+        "SECURE_HSTS_SECONDS": 31536000,
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS": True,
+        "SECURE_SSL_REDIRECT": True,
+    }
+
+
+def test_without_proxies_https_is_never_redirected_to() -> None:
+    # The server itself speaks plain HTTP: what terminates TLS in front of it, telling it
+    # nothing, would be redirected back to HTTPS on every request.
+    from abonnement.config.settings import _transport_security
+
+    assert _transport_security(trusted_proxies=0, secure_cookies=True, hsts_seconds=600) == {
+        "SECURE_PROXY_SSL_HEADER": None,
+        "SECURE_HSTS_SECONDS": 600,
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS": True,
+        "SECURE_SSL_REDIRECT": False,
+    }
+    assert _transport_security(trusted_proxies=2, secure_cookies=True, hsts_seconds=0) == {
+        "SECURE_PROXY_SSL_HEADER": ("HTTP_X_FORWARDED_PROTO", "https"),
+        "SECURE_HSTS_SECONDS": 0,
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS": False,
+        "SECURE_SSL_REDIRECT": True,
+    }
+
+
+def test_a_production_configuration_passes_djangos_deploy_checks() -> None:
+    """`manage.py check --deploy` for an installation behind one HTTPS proxy with secure
+    cookies: no security warning is left (security.W021, HSTS preload, is silenced in the
+    settings on purpose)."""
+    from django.core.checks import run_checks
+    from django.test import override_settings
+
+    from abonnement.config.settings import _embedding, _transport_security
+
+    production = {
+        **_transport_security(trusted_proxies=1, secure_cookies=True, hsts_seconds=31536000),
+        **{
+            name: value
+            for name, value in _embedding("'none'", secure_cookies=True).items()
+            if name.isupper()
+        },
+        "DEBUG": False,
+        "SECRET_KEY": "k7Q-" + "x9Zp2mL8vB4nR6tY1wE3qU5oI7aS0dF" * 2,
+        "ALLOWED_HOSTS": ["billing.vendor.example"],
+        "TRUSTED_PROXIES": 1,
+    }
+    with override_settings(**production):
+        messages = run_checks(include_deployment_checks=True)
+    # async.E001 is about the test process (DJANGO_ALLOW_ASYNC_UNSAFE, set for the browser
+    # tests), not the configuration.
+    # As `manage.py check` does, the settings' SILENCED_SYSTEM_CHECKS are left out.
+    found = [f"{m.id}: {m.msg}" for m in messages if not m.is_silenced() and m.id != "async.E001"]
+    assert found == [], found
+
+
+def test_https_headers_behind_a_proxy(client: Any, settings: Any) -> None:
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.SECURE_HSTS_SECONDS = 31536000
+    settings.SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    settings.SECURE_SSL_REDIRECT = True
+    plain = client.get("/favicon.ico?x=1", HTTP_X_FORWARDED_PROTO="http")
+    assert (plain.status_code, plain["Location"]) == (301, "https://testserver/favicon.ico?x=1")
+    assert "Strict-Transport-Security" not in plain
+    secure = client.get("/favicon.ico", HTTP_X_FORWARDED_PROTO="https")
+    assert secure["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"

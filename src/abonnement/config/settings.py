@@ -314,9 +314,36 @@ def _embedding(frame_ancestors: str, *, secure_cookies: bool) -> dict[str, Any]:
     }
 
 
+def _transport_security(
+    *, trusted_proxies: int, secure_cookies: bool, hsts_seconds: int
+) -> dict[str, Any]:
+    """HTTPS behind the settings that say it is there (SecurityMiddleware reads these).
+
+    - Behind reverse proxies (ABONNEMENT_TRUSTED_PROXIES > 0) a request is secure when the
+      proxy says so in ``X-Forwarded-Proto: https``; the proxy must set (or overwrite) it.
+    - With secure cookies (ABONNEMENT_SECURE_COOKIES: the installation is served over
+      HTTPS), HTTPS pages send ``Strict-Transport-Security`` for ABONNEMENT_HSTS_SECONDS
+      (one year; 0 turns it off), subdomains of the portal's host included; never
+      ``preload``, a listing in the browsers' source that is slow to undo.
+    - Plain-HTTP requests are redirected to HTTPS only behind trusted proxies: only there
+      can the application tell an HTTPS request from a plain one. Without proxies the
+      server itself speaks plain HTTP, so whatever terminates TLS in front of it would get
+      a redirect back to HTTPS for every request: a loop.
+    """
+    behind_proxies = trusted_proxies > 0
+    return {
+        "SECURE_PROXY_SSL_HEADER": (
+            ("HTTP_X_FORWARDED_PROTO", "https") if behind_proxies else None
+        ),
+        "SECURE_HSTS_SECONDS": hsts_seconds if secure_cookies else 0,
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS": secure_cookies and hsts_seconds > 0,
+        "SECURE_SSL_REDIRECT": secure_cookies and behind_proxies,
+    }
+
+
+_SECURE_COOKIES = _env_bool("ABONNEMENT_SECURE_COOKIES", False)
 _EMBEDDING = _embedding(
-    os.environ.get("ABONNEMENT_FRAME_ANCESTORS", "'none'"),
-    secure_cookies=_env_bool("ABONNEMENT_SECURE_COOKIES", False),
+    os.environ.get("ABONNEMENT_FRAME_ANCESTORS", "'none'"), secure_cookies=_SECURE_COOKIES
 )
 FRAME_ANCESTORS: list[str] = _EMBEDDING["FRAME_ANCESTORS"]
 CONTENT_SECURITY_POLICY = _EMBEDDING["CONTENT_SECURITY_POLICY"]
@@ -324,6 +351,18 @@ SESSION_COOKIE_SAMESITE = _EMBEDDING["SESSION_COOKIE_SAMESITE"]
 SESSION_COOKIE_SECURE = _EMBEDDING["SESSION_COOKIE_SECURE"]
 CSRF_COOKIE_SAMESITE = _EMBEDDING["CSRF_COOKIE_SAMESITE"]
 CSRF_COOKIE_SECURE = _EMBEDDING["CSRF_COOKIE_SECURE"]
+_TRANSPORT = _transport_security(
+    trusted_proxies=TRUSTED_PROXIES,
+    secure_cookies=_SECURE_COOKIES,
+    hsts_seconds=_env_int("ABONNEMENT_HSTS_SECONDS", 365 * 24 * 60 * 60, minimum=0),
+)
+SECURE_PROXY_SSL_HEADER: tuple[str, str] | None = _TRANSPORT["SECURE_PROXY_SSL_HEADER"]
+SECURE_HSTS_SECONDS: int = _TRANSPORT["SECURE_HSTS_SECONDS"]
+SECURE_HSTS_INCLUDE_SUBDOMAINS: bool = _TRANSPORT["SECURE_HSTS_INCLUDE_SUBDOMAINS"]
+SECURE_SSL_REDIRECT: bool = _TRANSPORT["SECURE_SSL_REDIRECT"]
+# security.W021 asks for SECURE_HSTS_PRELOAD: a submission to the browsers' preload list is
+# the vendor's decision (and slow to undo), not a default (see _transport_security).
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 # Portal sessions (accounts/portal_sessions.py): how long a link the API makes works, the
 # hosts its ``return_url`` may lead to (as ALLOWED_HOSTS: ``.vendor.example`` takes the
