@@ -63,6 +63,9 @@ PUBLIC_URL = os.environ.get("ABONNEMENT_PUBLIC_URL", "http://127.0.0.1:8000").rs
 CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in os.environ.get("ABONNEMENT_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
 ]
+# A refused form (typically one left open across a new sign-in) is a page in the portal's or
+# the back office's layout that leads back to the form, never Django's technical page.
+CSRF_FAILURE_VIEW = "abonnement.core.csrf.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
